@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReciConfig(AppConfig):
+    name = "reci"
+    verbose_name = "RECI"

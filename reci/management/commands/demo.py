@@ -1,0 +1,194 @@
+"""`python manage.py demo` (what `make demo` runs): the product's main job on real data.
+
+Migrates, loads the demo city and the Granada school-streets package (built from
+the OpenStreetMap extract shipped in twins/demo_data), starts a Celery worker and
+the web server, queues the demo runs, prints their progress and where to see
+them, and stops everything cleanly on Ctrl-C. A second run reuses what is there.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.text import slugify
+
+from cities.models import City, Technician, coordinators_group
+from cities.municipalities import municipality
+from twins.models import ScenarioRun
+from twins.services import publish_version, start_run
+
+DEMO_DATA = Path(settings.BASE_DIR) / "twins" / "demo_data"
+DEMO_PACKAGES = [
+    # (INE code of the owning city, OSM extract, package file name)
+    ("18087", DEMO_DATA / "granada_es" / "granada_es.osm.gz", "granada-school-streets.zip"),
+]
+DEMO_USER = ("coordinator@example.org", "demo-coordinator-2026")
+
+
+class Command(BaseCommand):
+    help = "Set up the demo and run the Granada school-streets scenario through a worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", 8000)))
+        parser.add_argument(
+            "--no-serve", action="store_true", help="run the scenarios and exit (no web server)"
+        )
+
+    def handle(self, *args, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database ready")
+        self.ensure_demo_user()
+        versions = [self.publish(*spec) for spec in DEMO_PACKAGES]
+        children = self.start_processes(options["port"], serve=not options["no_serve"])
+        try:
+            runs = [start_run(version) for version in versions]
+            self.follow(runs, options["port"], serve=not options["no_serve"])
+            if not options["no_serve"]:
+                self.stdout.write("Serving; press Ctrl-C to stop.")
+                while all(child.poll() is None for child in children):
+                    time.sleep(1)
+        except KeyboardInterrupt:
+            self.stdout.write("\nstopping...")
+        finally:
+            self.stop(children)
+
+    def ensure_demo_user(self) -> None:
+        from allauth.account.models import EmailAddress
+        from django.contrib.auth import get_user_model
+
+        email, password = DEMO_USER
+        user, created = get_user_model().objects.get_or_create(
+            username="coordinator", defaults={"email": email, "is_staff": True}
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        user.groups.add(coordinators_group())
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+
+    def demo_city(self, ine_code: str) -> City:
+        place = municipality(ine_code)
+        city, _ = City.objects.get_or_create(
+            ine_code=place.ine_code,
+            defaults={
+                "name": place.name,
+                "slug": slugify(place.name),
+                "province": place.province,
+                "region": place.region,
+                "population": place.population,
+            },
+        )
+        return city
+
+    def publish(self, ine_code: str, extract: Path, filename: str):
+        from twins.engine.osm import import_osm_package
+
+        city = self.demo_city(ine_code)
+        output = Path(settings.VAR_DIR) / "demo" / filename
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if not output.exists():
+            self.stdout.write(f"building {filename} from {extract.name} (OpenStreetMap)...")
+            import_osm_package(extract, output, template="school-streets")
+        version, created = publish_version(output.read_bytes(), city=city)
+        self.stdout.write(f"{version} {'published' if created else 'already published'} for {city}")
+        Technician.objects.get_or_create(
+            user=self.demo_user(), defaults={"city": city, "approved": True}
+        )
+        return version
+
+    def demo_user(self):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.get(username="coordinator")
+
+    def start_processes(self, port: int, *, serve: bool) -> list[subprocess.Popen]:
+        env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "reci.settings.dev"),
+        )
+        broker = settings.CELERY_BROKER_URL.split("://")[0]
+        self.stdout.write(f"starting a Celery worker (broker: {broker})")
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "reci",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env=env,
+            start_new_session=True,
+        )
+        children = [worker]
+        if serve:
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                    cwd=settings.BASE_DIR,
+                    env=env,
+                    start_new_session=True,
+                )
+            )
+        return children
+
+    def follow(self, runs: list[ScenarioRun], port: int, *, serve: bool) -> None:
+        base = f"http://127.0.0.1:{port}"
+        last = {}
+        while True:
+            for run in runs:
+                run.refresh_from_db()
+                line = self.line(run)
+                if last.get(run.pk) != line:
+                    self.stdout.write(line)
+                    last[run.pk] = line
+            if all(run.is_finished for run in runs):
+                break
+            time.sleep(1)
+        for run in runs:
+            if run.error:
+                raise CommandError(f"run {run.pk} failed: {run.error}")
+            delta = (run.summary or {}).get("delta", {})
+            self.stdout.write(
+                f"{run.version}: total travel time {delta.get('tstt_percent', 0):+.2f}% "
+                f"with the intervention"
+            )
+            if serve:
+                self.stdout.write(f"  results: {base}{run.get_absolute_url()}")
+        if serve:
+            self.stdout.write(
+                f"Packages: {base}/packages/  ·  sign in as {DEMO_USER[0]} / {DEMO_USER[1]}"
+            )
+        self.stdout.write("Map data © OpenStreetMap contributors (ODbL 1.0).")
+
+    def line(self, run: ScenarioRun) -> str:
+        gap = f" gap {run.relative_gap:.1e}" if run.relative_gap else ""
+        return (
+            f"  run {run.pk} [{run.progress * 100:5.1f}%] {run.status} {run.stage} "
+            f"iteration {run.iteration}{gap}"
+        )
+
+    def stop(self, children: list[subprocess.Popen]) -> None:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        self.stdout.write("stopped.")

@@ -1,0 +1,183 @@
+"""Shared fixtures: the cast for permission tests, package builders and a real Celery worker."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Django is imported inside the fixtures that need it, so that the engine's tests
+# (tests/engine) also run alone, without Django: `pytest -p no:django tests/engine`.
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("RECI_SHARED_DATA", ROOT.parent / "shared" / "data"))
+TNTP = SHARED_DATA / "tntp"
+
+
+def require_tntp(name: str) -> Path:
+    folder = TNTP / name
+    if not folder.is_dir():
+        pytest.skip(f"TNTP network {name} not found under {TNTP} (set RECI_SHARED_DATA)")
+    return folder
+
+
+@dataclass
+class Cast:
+    owner_city: object
+    other_city: object
+    coordinator: object
+    owner: object  # technician of the owning city
+    other: object  # technician of another city
+    anonymous: object
+
+    def users(self):
+        return {
+            "coordinator": self.coordinator,
+            "owner": self.owner,
+            "other": self.other,
+            "anonymous": self.anonymous,
+        }
+
+
+@pytest.fixture
+def cast(db):
+    from django.contrib.auth.models import AnonymousUser
+
+    from .factories import CityFactory, TechnicianFactory, make_coordinator
+
+    owner_city = CityFactory(name="Granada", slug="granada")
+    other_city = CityFactory(name="Móstoles", slug="mostoles")
+    return Cast(
+        owner_city=owner_city,
+        other_city=other_city,
+        coordinator=make_coordinator(),
+        owner=TechnicianFactory(city=owner_city).user,
+        other=TechnicianFactory(city=other_city).user,
+        anonymous=AnonymousUser(),
+    )
+
+
+@pytest.fixture
+def unapproved_technician(cast):
+    from .factories import TechnicianFactory, UserFactory
+
+    return TechnicianFactory(city=cast.owner_city, approved=False, user=UserFactory()).user
+
+
+def pack_tntp(name: str, output: Path, *extra: str) -> Path:
+    """Build a package from a shared TNTP network with the product's own CLI."""
+    folder = require_tntp(name)
+    subprocess.run(
+        [sys.executable, "-m", "twins.engine", "pack-tntp", str(folder), "-o", str(output), *extra],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    return output
+
+
+@pytest.fixture
+def siouxfalls_package(tmp_path):
+    return pack_tntp("SiouxFalls", tmp_path / "siouxfalls.zip", "--close", "10-16", "--gap", "1e-5")
+
+
+class WorkerProcess:
+    """A real `celery worker` process on the test database and the test queue."""
+
+    def __init__(self, log_path: Path, env: dict):
+        self.log_path = log_path
+        self.env = env
+        self.process = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "reci",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if b" ready." in self.log_path.read_bytes():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited at start:\n{self.log()}")
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready after {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def children(self) -> list[int]:
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout
+        return [int(pid) for pid in out.split()]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def worker_env(**extra) -> dict:
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "reci.settings.test"
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    else:
+        port = db.get("PORT") or 5432
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{port}/{db['NAME']}"
+    env["CELERY_TASK_DEFAULT_QUEUE"] = settings.CELERY_TASK_DEFAULT_QUEUE
+    env["RECI_MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path):
+    """Start real worker processes; each is stopped at the end of the test."""
+    workers = []
+
+    def start(**extra_env) -> WorkerProcess:
+        worker = WorkerProcess(tmp_path / f"worker-{len(workers)}.log", worker_env(**extra_env))
+        workers.append(worker)
+        worker.start()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

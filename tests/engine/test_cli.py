@@ -1,0 +1,180 @@
+"""The command line: pack, run, import; exit codes 0 / 2 (bad input) / 1 (anything else)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from twins.engine.__main__ import main
+from twins.engine.package import load_package
+
+from .package_helpers import tiny_package, tntp_folder, with_descriptor, write_zip, zip_members
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED_SIDE_KEYS = {
+    "tstt", "objective", "relative_gap", "iterations", "total_demand", "unassigned_demand",
+    "vehicle_km", "runtime_s",
+}  # fmt: skip
+
+
+def test_pack_tntp_then_run_with_json_writes_the_full_summary(tmp_path, capsys):
+    package = tmp_path / "sf.zip"
+    folder = str(tntp_folder("SiouxFalls"))
+    assert main(["pack-tntp", folder, "-o", str(package), "--close", "10-16", "--gap", "1e-3"]) == 0
+    assert "sha256" in capsys.readouterr().out
+
+    assert main(["run", str(package), "--json", str(tmp_path / "summary.json")]) == 0
+    out, err = capsys.readouterr()
+    assert "TSTT" in out and "baseline" in out and "scenario" in out and "%" in out
+    assert "baseline: iteration 1," in err
+
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert set(summary["package"]) == {"name", "version", "sha256"}
+    assert summary["package"]["sha256"] == load_package(package).sha256
+    assert set(summary["engine"]) == {"name", "version"}
+    assert set(summary["baseline"]).issuperset(REQUIRED_SIDE_KEYS)
+    assert set(summary["scenario"]).issuperset(REQUIRED_SIDE_KEYS)
+    assert summary["baseline"]["relative_gap"] <= 1e-3
+    assert summary["delta"]["tstt"]["percent"] > 0
+
+
+def test_pack_tntp_options_set_name_title_cost_and_stopping_rule(tmp_path):
+    package = tmp_path / "sf"
+    args = [
+        "pack-tntp", str(tntp_folder("SiouxFalls")), "-o", str(package),
+        "--name", "sioux-falls-test", "--title", "Sioux Falls", "--max-iterations", "50",
+        "--algorithm", "cfw", "--toll-weight", "0.5", "--distance-weight", "0.1",
+        "--distance-unit", "km",
+    ]  # fmt: skip
+    assert main(args) == 0
+    loaded = load_package(package)
+    assert (loaded.name, loaded.descriptor["title"]) == ("sioux-falls-test", "Sioux Falls")
+    assert loaded.assignment == {"algorithm": "cfw", "relative_gap": 1e-4, "max_iterations": 50}
+    assert loaded.cost == {"toll_weight": 0.5, "distance_weight": 0.1, "distance_unit": "km"}
+
+
+def test_run_overrides_the_stopping_rule_from_the_command_line(tmp_path, capsys):
+    package = tiny_package(tmp_path / "tiny.zip")
+    summary_path = tmp_path / "s.json"
+    assert main(["run", str(package), "--max-iterations", "2", "--json", str(summary_path)]) == 0
+    assert json.loads(summary_path.read_text())["baseline"]["iterations"] <= 2
+
+
+def test_run_writes_per_link_results_on_request(tmp_path):
+    package = tiny_package(tmp_path / "tiny.zip", [{"type": "close_links", "link_ids": [10]}])
+    assert main(["run", str(package), "--quiet", "--links-csv", str(tmp_path / "l.csv")]) == 0
+    assert (tmp_path / "l.csv").read_text().splitlines()[0].endswith("flow_delta,closed")
+
+
+def test_a_bad_package_exits_2_with_the_message_and_no_traceback(tmp_path, capsys):
+    members = with_descriptor(
+        zip_members(tiny_package(tmp_path / "tiny.zip")),
+        lambda d: d["scenario"]["assignment"].update(relative_gap="abc"),
+    )
+    bad = write_zip(tmp_path / "bad.zip", members.items())
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: datapackage.json: scenario.assignment.relative_gap: 'abc' is not of type 'number'\n"
+    )
+
+
+def test_a_missing_package_exits_2(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nothing.zip")]) == 2
+    assert "no such package file or folder" in capsys.readouterr().err
+
+
+def test_an_invalid_override_exits_2(tmp_path, capsys):
+    assert main(["run", str(tiny_package(tmp_path / "t.zip")), "--gap", "2"]) == 2
+    assert "overrides.relative_gap: 2.0 is greater than the maximum of 1" in capsys.readouterr().err
+
+
+def test_closing_a_missing_link_exits_2_and_writes_nothing(tmp_path, capsys):
+    output = tmp_path / "sf.zip"
+    args = ["pack-tntp", str(tntp_folder("SiouxFalls")), "-o", str(output), "--close", "1-24"]
+    assert main(args) == 2
+    assert "no link from node 1 to node 24" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_malformed_close_option_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["pack-tntp", str(tmp_path), "-o", str(tmp_path / "p.zip"), "--close", "10to16"])
+    assert caught.value.code == 2
+    assert "'10to16' is not FROM-TO" in capsys.readouterr().err
+
+
+def test_pack_tntp_of_a_folder_without_tntp_files_exits_2(tmp_path, capsys):
+    assert main(["pack-tntp", str(tmp_path), "-o", str(tmp_path / "p.zip")]) == 2
+    assert "expected one *_net.tntp file, found 0" in capsys.readouterr().err
+
+
+def test_import_osm_passes_its_options_to_the_importer(tmp_path, monkeypatch, capsys):
+    osm = pytest.importorskip("twins.engine.osm")
+    calls = []
+
+    def fake_import(path, output, **options):
+        calls.append((path, output, options))
+        return "0" * 64
+
+    monkeypatch.setattr(osm, "import_osm_package", fake_import)
+    extract = tmp_path / "town.osm"
+    extract.write_text("<osm/>")
+    args = ["import-osm", str(extract), "-o", str(tmp_path / "t.zip"), "--template",
+            "school-streets", "--radius", "150", "--seed", "7"]  # fmt: skip
+    assert main(args) == 0
+    assert calls == [
+        (extract, tmp_path / "t.zip", {"template": "school-streets", "radius_m": 150.0, "seed": 7})
+    ]
+
+
+def test_import_osm_of_a_missing_file_exits_2(tmp_path, capsys):
+    assert main(["import-osm", str(tmp_path / "none.osm"), "-o", str(tmp_path / "t.zip")]) == 2
+    assert "none.osm: no such file" in capsys.readouterr().err
+
+
+def test_an_unexpected_failure_exits_1(tmp_path, monkeypatch, capsys):
+    import twins.engine.__main__ as cli
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("solver blew up")
+
+    monkeypatch.setattr(cli, "run_package", explode)
+    assert main(["run", str(tiny_package(tmp_path / "t.zip"))]) == 1
+    assert "error: solver blew up" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_without_django(tmp_path):
+    package = tiny_package(tmp_path / "tiny.zip")
+    code = (
+        "import runpy, sys; sys.argv = ['twins.engine', 'run', sys.argv[1], '--quiet'];"
+        "\ntry:\n    runpy.run_module('twins.engine', run_name='__main__')"
+        "\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code"
+        "\nassert not any(m.split('.')[0] == 'django' for m in sys.modules), 'django imported'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(package)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "TSTT" in result.stdout
+
+
+def test_import_osm_builds_a_gmns_package_that_runs(tmp_path, capsys):
+    pytest.importorskip("osmium")
+    extract = Path(__file__).parent / "fixtures" / "town.osm"
+    if not extract.is_file():
+        pytest.skip("OSM test fixture town.osm not found")
+    output = tmp_path / "town.zip"
+    assert (
+        main(["import-osm", str(extract), "-o", str(output), "--template", "school-streets"]) == 0
+    )
+    package = load_package(output)
+    assert package.scenario["network"]["format"] == "gmns"
+    assert package.scenario["demand"]["synthetic"] is True
+    assert package.scenario["template"]["name"] == "school-streets"
+    assert {"name", "road_class", "osm_way_id", "geometry"} <= set(package.network().link_attrs)
+    assert main(["run", str(output), "--quiet"]) == 0

@@ -1,0 +1,609 @@
+"""OpenStreetMap import: tag rules, topology, zones, synthetic demand, school streets.
+
+Unit tests read the hand-made fixtures in tests/engine/fixtures/ (tag_rules.osm: one short
+way per tag case; town.osm: a 3 x 3 street grid with two schools, a clipped way, a one-way
+stub and a parallel service road, drawn in its header). Integration tests import the shared
+real extracts (© OpenStreetMap contributors, ODbL) and skip when they are not there.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import math
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from twins.engine.demand import (
+    CONNECTOR_CLASS,
+    CONNECTOR_SPEED_KMH,
+    add_grid_zones,
+    furness,
+    gravity_demand,
+    haversine_km,
+    polyline_length_km,
+)
+from twins.engine.interventions import apply_interventions
+from twins.engine.network import Network, NetworkError
+from twins.engine.osm import (
+    ROAD_CLASSES,
+    School,
+    import_osm_package,
+    parse_lanes,
+    parse_speed,
+    read_osm,
+    school_street_links,
+    school_streets_intervention,
+)
+from twins.engine.package import load_package
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TAG_RULES = FIXTURES / "tag_rules.osm"
+TOWN = FIXTURES / "town.osm"
+SHARED_DATA = Path(
+    os.environ.get("RECI_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared/data")
+)
+OSM_DATA = SHARED_DATA / "osm"
+EXTRACTS = {
+    "granada": "granada_es/granada_es.osm.gz",
+    "monaco": "monaco/monaco.osm.pbf",
+    "helsinki": "helsinki_fi/helsinki_fi.osm.pbf",
+}
+
+
+def links_by_name(network: Network, name: str) -> list[tuple[int, int]]:
+    """(from node id, to node id) of every link whose name is ``name``."""
+    names = network.link_attrs["name"]
+    return [
+        (int(network.node_ids[network.from_idx[i]]), int(network.node_ids[network.to_idx[i]]))
+        for i in range(network.n_links)
+        if names[i] == name
+    ]
+
+
+def link_index(network: Network, name: str, from_id: int) -> int:
+    names = network.link_attrs["name"]
+    for i in range(network.n_links):
+        if names[i] == name and network.node_ids[network.from_idx[i]] == from_id:
+            return i
+    raise AssertionError(f"no link {name!r} from node {from_id}")
+
+
+def strong_labels(network: Network) -> np.ndarray:
+    """Strongly connected component of each node over the open links."""
+    open_ = ~network.closed
+    n = network.n_nodes
+    graph = coo_matrix(
+        (np.ones(open_.sum()), (network.from_idx[open_], network.to_idx[open_])), shape=(n, n)
+    )
+    return connected_components(graph, directed=True, connection="strong")[1]
+
+
+def is_strongly_connected(network: Network) -> bool:
+    return len(set(strong_labels(network).tolist())) == 1
+
+
+def zones_connected(network: Network) -> bool:
+    """Every zone reaches every other zone over the open links."""
+    labels = strong_labels(network)
+    zones = [network.node_index(z) for z in network.zone_ids]
+    return len(set(labels[zones].tolist())) == 1
+
+
+@pytest.fixture(scope="module")
+def tag_network() -> Network:
+    # Every tag case is an isolated way, so keep them all (no component pruning).
+    return read_osm(TAG_RULES, strongly_connected=False).network
+
+
+@pytest.fixture(scope="module")
+def town():
+    return read_osm(TOWN)
+
+
+# --- tag rules ----------------------------------------------------------------------------
+
+# Way i of tag_rules.osm runs from node 100i+1 to node 100i+2.
+DIRECTION_CASES = [
+    # (way name, way number, expected: "forward" | "backward" | "both" | "skipped")
+    ("oneway yes", 1, "forward"),
+    ("oneway true", 2, "forward"),
+    ("oneway 1", 3, "forward"),
+    ("oneway -1", 4, "backward"),
+    ("oneway no", 5, "both"),
+    ("no oneway tag", 6, "both"),
+    ("roundabout", 7, "forward"),
+    ("circular", 8, "forward"),
+    ("roundabout oneway no", 9, "both"),
+    ("motorway", 10, "forward"),
+    ("motorway oneway no", 11, "both"),
+    ("motorway link", 12, "both"),
+    ("access private", 13, "skipped"),
+    ("access no", 14, "skipped"),
+    ("access private motor_vehicle yes", 15, "both"),
+    ("access destination", 16, "both"),
+    ("motor_vehicle private", 17, "skipped"),
+    ("motor_vehicle no", 18, "skipped"),
+    ("area yes", 19, "skipped"),
+    ("construction", 20, "skipped"),
+    ("proposed", 21, "skipped"),
+    ("footway", 22, "skipped"),
+    ("service", 23, "both"),
+    ("service alley", 24, "both"),
+    ("parking aisle", 25, "skipped"),
+    ("driveway", 26, "skipped"),
+    ("reversible", 27, "skipped"),
+]
+
+
+@pytest.mark.parametrize(("name", "way", "expected"), DIRECTION_CASES)
+def test_tag_rules_decide_which_directions_become_links(tag_network, name, way, expected):
+    start, end = 100 * way + 1, 100 * way + 2
+    want = {
+        "forward": [(start, end)],
+        "backward": [(end, start)],
+        "both": [(start, end), (end, start)],
+        "skipped": [],
+    }[expected]
+    assert sorted(links_by_name(tag_network, name)) == sorted(want)
+
+
+SPEED_CASES = [
+    # (way name, from node, expected km/h): unparseable values fall back to the class default
+    ("maxspeed 50", 2801, 50.0),
+    ("maxspeed 30 mph", 2901, 30 * 1.609344),
+    ("maxspeed ES:urban", 3001, ROAD_CLASSES["tertiary"].speed_kmh),
+    ("maxspeed none", 3101, ROAD_CLASSES["primary"].speed_kmh),
+    ("maxspeed 50;30", 3201, 50.0),
+    ("maxspeed forward backward", 3301, 50.0),
+    ("maxspeed forward backward", 3302, 30.0),
+    ("no oneway tag", 601, ROAD_CLASSES["residential"].speed_kmh),
+]
+
+
+@pytest.mark.parametrize(("name", "from_id", "speed"), SPEED_CASES)
+def test_free_flow_time_uses_maxspeed_or_the_class_default(tag_network, name, from_id, speed):
+    i = link_index(tag_network, name, from_id)
+    expected_minutes = tag_network.length_km[i] / speed * 60.0
+    assert tag_network.free_flow_time[i] == pytest.approx(expected_minutes, rel=1e-12)
+
+
+LANE_CASES = [
+    # (way name, from node, lanes in that direction, class)
+    ("lanes 2;3 oneway", 3401, 2, "primary"),
+    ("lanes 4 two-way", 3501, 2, "primary"),
+    ("lanes 4 two-way", 3502, 2, "primary"),
+    ("lanes 3 two-way", 3601, 1, "primary"),  # half, rounded down
+    ("lanes forward backward", 3701, 2, "primary"),
+    ("lanes forward backward", 3702, 1, "primary"),
+    ("lanes default motorway", 3801, ROAD_CLASSES["motorway"].lanes, "motorway"),
+    ("lanes unparseable", 3901, ROAD_CLASSES["secondary"].lanes, "secondary"),
+]
+
+
+@pytest.mark.parametrize(("name", "from_id", "lanes", "road_class"), LANE_CASES)
+def test_capacity_is_lanes_times_the_class_capacity_per_lane(
+    tag_network, name, from_id, lanes, road_class
+):
+    i = link_index(tag_network, name, from_id)
+    assert tag_network.link_attrs["lanes"][i] == lanes
+    assert tag_network.capacity[i] == lanes * ROAD_CLASSES[road_class].lane_capacity
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("50", 50.0), ("30 mph", 48.28032), ("20 km/h", 20.0), ("50;30", 50.0), ("ES:urban", None),
+     ("walk", None), ("none", None), ("", None), ("0", None)],
+)  # fmt: skip
+def test_parse_speed(value, expected):
+    assert parse_speed(value) == (pytest.approx(expected) if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("2", 2), ("2;3", 2), ("3;2", 2), ("many", None), ("0", None)]
+)
+def test_parse_lanes(value, expected):
+    assert parse_lanes(value) == expected
+
+
+def test_links_get_bpr_defaults_and_keep_osm_attributes(tag_network):
+    assert np.all(tag_network.alpha == 0.15)
+    assert np.all(tag_network.beta == 4.0)
+    i = link_index(tag_network, "oneway yes", 101)
+    assert tag_network.link_attrs["osm_way_id"][i] == 1
+    assert tag_network.link_attrs["road_class"][i] == "residential"
+    assert tag_network.link_attrs["geometry"][i] == [(0.01, 40.0), (0.01, 40.001)]
+
+
+def test_skipped_ways_are_counted_by_reason():
+    report = read_osm(TAG_RULES, strongly_connected=False).report
+    assert report.highway_ways_read == 39
+    assert report.ways_skipped == {
+        "area": 1,
+        "minor_service": 2,
+        "no_car_access": 4,
+        "not_a_car_road": 3,
+        "reversible": 1,
+    }
+
+
+# --- lengths --------------------------------------------------------------------------------
+
+
+def test_great_circle_length_of_one_degree_on_the_equator():
+    # 2 * pi * 6371.0088 km / 360 on the IUGG mean sphere; to the metre.
+    assert polyline_length_km([(0.0, 0.0), (1.0, 0.0)]) == pytest.approx(111.19508, abs=1e-3)
+    assert polyline_length_km([(0.0, 0.0), (0.0, 0.5), (0.0, 1.0)]) == pytest.approx(
+        111.19508, abs=1e-3
+    )
+
+
+def test_link_length_is_the_great_circle_length_of_its_geometry(town):
+    network = town.network
+    i = link_index(network, "Calle Sur", 1)
+    # 0.0035 degrees of longitude at latitude 40: 0.0035 * 111.19508 km * cos(40 deg).
+    expected = 0.0035 * 111.19508 * math.cos(math.radians(40.0))
+    assert network.length_km[i] == pytest.approx(expected, rel=1e-6)
+    ronda = [
+        network.length_km[j]
+        for j in range(network.n_links)
+        if network.link_attrs["name"][j] == "Ronda"
+    ]
+    assert ronda[0] == pytest.approx(float(haversine_km(0.0, 40.0027, 0.00175, 40.00315)))
+
+
+# --- topology --------------------------------------------------------------------------------
+
+
+def test_ways_are_split_at_junctions(town):
+    assert sorted(links_by_name(town.network, "Calle Sur")) == [(1, 2), (2, 1), (2, 3), (3, 2)]
+    assert len(links_by_name(town.network, "Avenida Oeste")) == 4
+
+
+def test_a_second_road_between_the_same_nodes_is_split_at_its_middle_shape_node(town):
+    assert sorted(links_by_name(town.network, "Ronda")) == [(4, 41), (5, 41), (41, 4), (41, 5)]
+    pairs = list(zip(town.network.from_idx.tolist(), town.network.to_idx.tolist(), strict=True))
+    assert len(pairs) == len(set(pairs))
+    assert town.report.parallel_links_split == 1
+
+
+def write_osm(path: Path, body: str) -> Path:
+    path.write_text(f'<?xml version="1.0"?>\n<osm version="0.6">\n{body}\n</osm>\n')
+    return path
+
+
+def test_a_loop_way_becomes_links_without_self_loops_or_twins(tmp_path):
+    # A one-junction turning loop: 1 -> 2 -> 3 -> 4 -> 1, hanging off a street 5 - 1.
+    nodes = "".join(
+        f'<node id="{i}" lat="{lat}" lon="{lon}"/>'
+        for i, lat, lon in [(1, 0, 0), (2, 0.001, 0.001), (3, 0.002, 0), (4, 0.001, -0.001),
+                            (5, -0.002, 0)]
+    )  # fmt: skip
+    path = write_osm(
+        tmp_path / "loop.osm",
+        nodes + '<way id="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>'
+        '<tag k="highway" v="residential"/><tag k="name" v="Loop"/></way>'
+        '<way id="2"><nd ref="5"/><nd ref="1"/><tag k="highway" v="residential"/></way>',
+    )
+    network = read_osm(path).network
+    assert np.all(network.from_idx != network.to_idx)
+    pairs = list(zip(network.from_idx.tolist(), network.to_idx.tolist(), strict=True))
+    assert len(pairs) == len(set(pairs))
+    loop_km = sum(
+        network.length_km[i]
+        for i in range(network.n_links)
+        if network.link_attrs["name"][i] == "Loop"
+    )
+    ring = [(0, 0), (0.001, 0.001), (0, 0.002), (-0.001, 0.001), (0, 0)]
+    assert loop_km == pytest.approx(2 * polyline_length_km(ring))  # both directions, all of it
+
+
+def test_a_school_mapped_as_a_multipolygon_is_found(tmp_path):
+    nodes = "".join(
+        f'<node id="{i}" lat="{lat}" lon="{lon}"/>'
+        for i, lat, lon in [(1, 0, 0), (2, 0, 0.001), (3, 0.001, 0.001), (4, 0.001, 0),
+                            (5, -0.001, 0), (6, -0.001, 0.001)]
+    )  # fmt: skip
+    path = write_osm(
+        tmp_path / "mp.osm",
+        nodes + '<way id="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>'
+        '</way><way id="2"><nd ref="5"/><nd ref="6"/><tag k="highway" v="residential"/></way>'
+        '<relation id="9"><member type="way" ref="1" role="outer"/>'
+        '<tag k="type" v="multipolygon"/><tag k="amenity" v="school"/><tag k="name" v="MP"/>'
+        "</relation>",
+    )
+    osm = read_osm(path)
+    assert [(s.osm_type, s.osm_id, s.name) for s in osm.schools] == [("relation", 9, "MP")]
+    assert len(school_street_links(osm.network, osm.schools, radius_m=200.0)) == 2
+
+
+def test_clipped_way_keeps_its_located_part_and_counts_what_was_dropped():
+    osm = read_osm(TOWN, strongly_connected=False)
+    # Calle Cortada is 3 - 30 - 31 - 32 and node 30 is missing: 3-30 and 30-31 are lost.
+    assert sorted(links_by_name(osm.network, "Calle Cortada")) == [(31, 32), (32, 31)]
+    assert osm.report.clipped_ways == 1
+    assert osm.report.missing_node_refs == 1
+    assert osm.report.dropped_clipped_segments == 2
+
+
+def test_largest_strongly_connected_component_drops_the_one_way_stub(town):
+    network = town.network
+    assert links_by_name(network, "Salida") == []  # one way out, no way back
+    assert links_by_name(network, "Calle Cortada") == []  # the clipped island
+    assert 40 not in network.node_ids
+    assert is_strongly_connected(network)
+    assert town.report.scc_components == 3
+    assert town.report.scc_removed_nodes == 3  # 40, 31, 32
+    assert town.report.scc_removed_links == 3
+    assert (town.report.nodes, town.report.links) == (11, 30)
+    np.testing.assert_array_equal(network.link_ids, np.arange(1, 31))
+
+
+def test_compressed_xml_reads_like_plain_xml(tmp_path, town):
+    data = TOWN.read_bytes()
+    (tmp_path / "town.osm.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "town.osm.bz2").write_bytes(bz2.compress(data))
+    for name in ("town.osm.gz", "town.osm.bz2"):
+        network = read_osm(tmp_path / name).network
+        np.testing.assert_array_equal(network.node_ids, town.network.node_ids)
+        np.testing.assert_array_equal(network.free_flow_time, town.network.free_flow_time)
+
+
+def test_an_extract_without_car_roads_is_an_error(tmp_path):
+    path = tmp_path / "paths.osm"
+    path.write_text(
+        '<osm version="0.6"><node id="1" lat="0" lon="0"/><node id="2" lat="0" lon="0.001"/>'
+        '<way id="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way></osm>'
+    )
+    with pytest.raises(NetworkError, match="no car roads"):
+        read_osm(path)
+
+
+def test_a_missing_file_is_reported_by_name(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere.osm"):
+        read_osm(tmp_path / "nowhere.osm")
+
+
+# --- zones -----------------------------------------------------------------------------------
+
+
+def test_grid_zones_cover_cells_with_nodes_and_get_two_way_connectors(town):
+    network, zones = add_grid_zones(town.network, zone_size_m=400.0, connectors=3)
+    # Nodes sit at x, y in {0, ~300, ~600} m: four 400 m cells hold nodes.
+    assert zones.n_zones == 4
+    # Node ids 1..10 are taken, so centroids start above the largest network node id (41).
+    np.testing.assert_array_equal(zones.zone_ids, [42, 43, 44, 45])
+    np.testing.assert_array_equal(network.zone_ids, zones.zone_ids)
+    assert not set(zones.zone_ids) & set(town.network.node_ids.tolist())
+    assert network.block_centroid_flows
+    assert is_strongly_connected(network)
+    connector = np.array(network.link_attrs["road_class"]) == CONNECTOR_CLASS
+    assert connector.sum() == 4 * 3 * 2
+    for zone in zones.zone_ids:
+        z = network.node_index(zone)
+        out = network.to_idx[connector & (network.from_idx == z)]
+        back = network.from_idx[connector & (network.to_idx == z)]
+        assert len(set(out.tolist())) == 3
+        assert sorted(out.tolist()) == sorted(back.tolist())
+    minutes = network.length_km[connector] / CONNECTOR_SPEED_KMH * 60.0
+    np.testing.assert_allclose(network.free_flow_time[connector], minutes)
+
+
+def test_connectors_join_main_roads_not_local_streets(town):
+    network, _ = add_grid_zones(town.network, zone_size_m=400.0)
+    leaving = np.isin(network.node_ids[network.from_idx], network.zone_ids)
+    joined = set(network.node_ids[network.to_idx[leaving]].tolist())
+    # Main roads of the toy town: Calle Media (4-5-6), Avenidas Oeste (1-4-7) and Este (3-6-9).
+    assert joined <= {1, 3, 4, 5, 6, 7, 9}
+
+
+def test_centroid_ids_start_at_one_when_free(town):
+    shifted = town.network.with_changes(node_ids=town.network.node_ids + 1000)
+    _, zones = add_grid_zones(shifted, zone_size_m=400.0)
+    np.testing.assert_array_equal(zones.zone_ids, [1, 2, 3, 4])
+
+
+# --- demand ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def zoned_town(town):
+    return add_grid_zones(town.network, zone_size_m=400.0)
+
+
+def test_gravity_demand_is_synthetic_and_sums_to_the_requested_trips(zoned_town):
+    network, zones = zoned_town
+    demand = gravity_demand(network, zones, trips=1234.0, seed=7)
+    assert demand.synthetic
+    assert demand.description.startswith("Synthetic peak-hour car demand, not observed")
+    assert "seed 7" in demand.description
+    assert demand.total == pytest.approx(1234.0, rel=1e-12)
+    assert np.all(np.diag(demand.matrix) == 0)
+    assert np.all(demand.matrix >= 0)
+    np.testing.assert_array_equal(demand.zone_ids, zones.zone_ids)
+
+
+def test_gravity_demand_is_deterministic_for_a_seed(zoned_town):
+    network, zones = zoned_town
+    first = gravity_demand(network, zones, trips=500.0, seed=42)
+    again = gravity_demand(network, zones, trips=500.0, seed=42)
+    other = gravity_demand(network, zones, trips=500.0, seed=43)
+    np.testing.assert_array_equal(first.matrix, again.matrix)
+    assert not np.allclose(first.matrix, other.matrix)
+
+
+def test_default_trips_are_rounded_and_stated(zoned_town):
+    network, zones = zoned_town
+    demand = gravity_demand(network, zones, seed=42)
+    assert demand.total > 0
+    assert demand.total == pytest.approx(round(demand.total, -1))
+    assert "sized so free-flow vehicle-minutes are 0.2" in demand.description
+
+
+def test_furness_matches_row_and_column_totals():
+    produce = np.array([10.0, 20.0, 30.0])
+    attract = np.array([25.0, 25.0, 10.0])
+    deterrence = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.2], [0.5, 0.2, 0.0]])
+    matrix = furness(produce, attract, deterrence)
+    np.testing.assert_allclose(matrix.sum(axis=1), produce, rtol=1e-8)
+    np.testing.assert_allclose(matrix.sum(axis=0), attract, rtol=1e-8)
+
+
+# --- school streets ---------------------------------------------------------------------------
+
+
+def test_school_streets_close_exactly_the_nearby_residential_and_living_links(town):
+    closure = school_streets_intervention(town, radius_m=200.0)
+    network = town.network
+    closed = {
+        (network.link_attrs["name"][i], int(network.node_ids[network.from_idx[i]]))
+        for i in np.flatnonzero(np.isin(network.link_ids, closure["link_ids"]))
+    }
+    # Escuela Oeste (node, x 75 y 150 m): Calle Sur 1-2 at 150 m, Calle Escuela at 91 m;
+    # Avenida Oeste (75 m) and Calle Media (150 m) are main roads; Calle Centro is 223 m away.
+    # Colegio Este (outline ~50 m east of node 9): Calle Norte 8-9.
+    assert closed == {
+        ("Calle Sur", 1), ("Calle Sur", 2), ("Calle Escuela", 1), ("Calle Escuela", 10),
+        ("Calle Norte", 8), ("Calle Norte", 9),
+    }  # fmt: skip
+    assert closure["type"] == "close_links"
+    assert closure["label"] == (
+        "School streets: residential and living streets within 200 m of 2 schools"
+    )
+
+
+def test_school_streets_radius_is_a_parameter(town):
+    assert len(school_street_links(town.network, town.schools, radius_m=40.0)) == 0
+    assert len(school_street_links(town.network, town.schools, radius_m=100.0)) == 4
+
+
+def test_school_outline_counts_along_its_edges_not_only_at_its_corners():
+    # A 1 km long school wall; the street crosses 100 m north of its middle, 500 m from any corner.
+    wall = [(0.0, 0.0), (0.012, 0.0), (0.012, 0.0002), (0.0, 0.0002), (0.0, 0.0)]
+    school = School("way", 1, "Long", [wall])
+    network = Network(
+        node_ids=np.array([1, 2]), from_idx=np.array([0]), to_idx=np.array([1]),
+        capacity=np.array([600.0]), free_flow_time=np.array([1.0]), alpha=np.array([0.15]),
+        beta=np.array([4.0]), link_ids=np.array([7]), zone_ids=np.zeros(0, dtype=np.int64),
+        node_x=np.array([0.006, 0.0061]), node_y=np.array([0.0011, 0.0011]),
+        link_attrs={"road_class": ["residential"],
+                    "geometry": [[(0.006, 0.0011), (0.0061, 0.0011)]]},
+    )  # fmt: skip
+    np.testing.assert_array_equal(school_street_links(network, [school], radius_m=120.0), [7])
+    assert len(school_street_links(network, [school], radius_m=80.0)) == 0
+
+
+def test_closing_school_streets_keeps_every_zone_pair_connected(town, zoned_town):
+    network, _ = zoned_town
+    closure = school_streets_intervention(town)
+    assert zones_connected(apply_interventions(network, [closure]))
+
+
+# --- the package -----------------------------------------------------------------------------
+
+
+def test_import_osm_package_writes_a_package_with_licence_report_and_template(tmp_path):
+    output = tmp_path / "town.zip"
+    sha256 = import_osm_package(TOWN, output, template="school-streets", zone_size_m=400.0)
+    package = load_package(output)
+    assert package.sha256 == sha256
+    descriptor = json.loads(zipfile.ZipFile(output).read("datapackage.json"))
+    assert descriptor["licenses"][0]["name"] == "ODbL-1.0"
+    assert descriptor["sources"][0]["title"] == "© OpenStreetMap contributors"
+    scenario = descriptor["scenario"]
+    assert scenario["template"]["name"] == "school-streets"
+    assert scenario["template"]["parameters"] == {
+        "radius_m": 200.0,
+        "road_classes": ["residential", "living_street"],
+    }
+    assert scenario["demand"]["synthetic"] is True
+    assert scenario["import_report"]["closed_links"] == 6
+    assert scenario["import_report"]["zones"] == 4
+    assert scenario["interventions"][0]["type"] == "close_links"
+    assert package.network().n_links == 30 + 4 * 3 * 2
+
+
+def test_import_without_template_has_no_interventions(tmp_path):
+    import_osm_package(TOWN, tmp_path / "base.zip", zone_size_m=400.0, trips=300.0)
+    descriptor = json.loads(zipfile.ZipFile(tmp_path / "base.zip").read("datapackage.json"))
+    assert descriptor["scenario"]["interventions"] == []
+    assert "template" not in descriptor["scenario"]
+    assert descriptor["scenario"]["import_report"]["trips"] == 300.0
+
+
+def test_unknown_template_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown template"):
+        import_osm_package(TOWN, tmp_path / "x.zip", template="low-traffic")
+
+
+# --- real extracts ----------------------------------------------------------------------------
+
+
+def extract(key: str) -> Path:
+    path = OSM_DATA / EXTRACTS[key]
+    if not path.is_file():
+        pytest.skip(
+            f"OSM extract {EXTRACTS[key]} not found under {OSM_DATA} (set RECI_SHARED_DATA)"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def imported():
+    """Each real extract imported once: (OsmNetwork, zoned network, zones, seconds)."""
+    cache = {}
+
+    def load(key: str):
+        if key not in cache:
+            started = time.perf_counter()
+            osm = read_osm(extract(key))
+            network, zones = add_grid_zones(osm.network)
+            cache[key] = (osm, network, zones, time.perf_counter() - started)
+        return cache[key]
+
+    return load
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", sorted(EXTRACTS))
+def test_real_extract_imports_strongly_connected_with_a_school_streets_closure(imported, key):
+    osm, network, zones, seconds = imported(key)
+    assert is_strongly_connected(network)
+    assert zones.n_zones > 0
+    closure = school_streets_intervention(osm)
+    assert closure is not None and len(closure["link_ids"]) > 0
+    assert seconds < 30, f"{key} took {seconds:.1f} s to import"
+    # Closing the school streets must not cut any zone off (connectors are on main roads).
+    assert zones_connected(apply_interventions(network, [closure]))
+
+
+@pytest.mark.slow
+def test_helsinki_clipped_ways_are_counted_not_fatal(imported):
+    osm, *_ = imported("helsinki")
+    assert osm.report.clipped_ways > 0
+    assert osm.report.missing_node_refs > 0
+    assert osm.report.dropped_clipped_segments > 0
+
+
+@pytest.mark.slow
+def test_granada_baseline_and_school_streets_assign_at_gap_1e4(imported):
+    assignment = pytest.importorskip("twins.engine.assignment")
+    osm, network, zones, _ = imported("granada")
+    demand = gravity_demand(network, zones, seed=42)
+    closed = apply_interventions(network, [school_streets_intervention(osm)])
+    started = time.perf_counter()
+    baseline = assignment.assign(network, demand, relative_gap=1e-4)
+    scenario = assignment.assign(closed, demand, relative_gap=1e-4)
+    assert time.perf_counter() - started < 60
+    assert baseline.converged and scenario.converged
+    assert baseline.unassigned_demand == 0
+    assert scenario.unassigned_demand == 0
+    assert baseline.tstt > 0 and scenario.tstt > 0
