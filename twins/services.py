@@ -11,14 +11,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from twins.engine.package import PackageError, load_package
+from twins.engine.runner import validate_overrides
 
 from .models import PackageVersion, ScenarioPackage, ScenarioRun, Visibility
-
-RUN_PARAMETERS = {
-    "relative_gap": (float, lambda v: 0 < v < 1, "a number between 0 and 1 (exclusive)"),
-    "max_iterations": (int, lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
-    "algorithm": (str, lambda v: v in {"bfw", "cfw", "fw"}, "one of bfw, cfw, fw"),
-}
 
 
 class PublishError(ValueError):
@@ -26,17 +21,8 @@ class PublishError(ValueError):
 
 
 def validate_run_parameters(parameters: dict | None) -> dict:
-    """Check parameter overrides; a ValueError names the bad parameter."""
-    parameters = dict(parameters or {})
-    for name, value in parameters.items():
-        if name not in RUN_PARAMETERS:
-            allowed = ", ".join(sorted(RUN_PARAMETERS))
-            raise ValueError(f"unknown run parameter {name!r} (allowed: {allowed})")
-        kind, check, expected = RUN_PARAMETERS[name]
-        accepted = (int, float) if kind is float else kind
-        if isinstance(value, bool) or not isinstance(value, accepted) or not check(value):
-            raise ValueError(f"run parameter {name!r} must be {expected}, not {value!r}")
-    return parameters
+    """Check parameter overrides with the engine's rules; a ValueError names the bad one."""
+    return validate_overrides(parameters)
 
 
 def zip_folder(folder: Path) -> bytes:

@@ -184,10 +184,14 @@ def store_results(run: ScenarioRun, attempt: int, reporter: ProgressReporter, ou
     name = f"runs/{run.uuid}/links-attempt{attempt}.csv"
     stored_name = default_storage.save(name, ContentFile(output.links_csv))
     summary = output.summary
+    last_stage = "scenario" if "scenario" in summary else "baseline"
     reporter.log("finished")
     with transaction.atomic():
         updated = reporter.mine().update(
             status=RunStatus.SUCCEEDED,
+            stage=last_stage,
+            iteration=summary[last_stage]["iterations"],
+            relative_gap=summary[last_stage]["relative_gap"],
             summary=summary,
             links_file=stored_name,
             progress=1.0,

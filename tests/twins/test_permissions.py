@@ -165,7 +165,7 @@ def test_api_rejects_unknown_run_parameters_by_name(cast, published):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert "unknown run parameter 'gap'" in response.content.decode()
+    assert "unknown parameter 'gap'" in response.content.decode()
     assert not ScenarioRun.objects.exists()
 
 

@@ -76,3 +76,18 @@ def test_a_failing_run_keeps_its_error_and_log(run):
     assert run.status == RunStatus.FAILED
     assert "relative_gap" in run.error
     assert "attempt 1 started" in run.log
+
+
+def test_a_finished_run_page_shows_the_results_and_the_change(run, client):
+    run_scenario.apply(args=[run.pk]).get()
+    run.refresh_from_db()
+    assert (run.stage, run.iteration) == ("scenario", run.summary["scenario"]["iterations"])
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "Beckmann" in page
+    percent = run.summary["delta"]["tstt"]["percent"]
+    assert f"{percent:.2f}".replace(".", ",") in page  # Spanish decimal comma by default
+    links = client.get(run.get_absolute_url() + "links.csv")
+    assert links.status_code == 200
+    assert b"".join(links.streaming_content).startswith(b"link_id,")
+    progress = client.get(f"/api/v1/runs/{run.uuid}/progress/").json()
+    assert {row["stage"] for row in progress} >= {"baseline", "scenario"}

@@ -108,6 +108,7 @@ def run_package(
     if scenario_network is not None:
         scenario = _assign(pkg, scenario_network, demand, rule, "scenario", progress)
     summary = build_summary(pkg, rule, baseline, scenario, scenario_network)
+    summary["demand"] = {"synthetic": demand.synthetic, "description": demand.description}
     csv_bytes = links_csv(network, baseline, scenario_network, scenario)
     return RunOutput(summary=summary, links_csv=csv_bytes, baseline=baseline, scenario=scenario)
 

@@ -162,11 +162,7 @@ class Command(BaseCommand):
         for run in runs:
             if run.error:
                 raise CommandError(f"run {run.pk} failed: {run.error}")
-            delta = (run.summary or {}).get("delta", {})
-            self.stdout.write(
-                f"{run.version}: total travel time {delta.get('tstt_percent', 0):+.2f}% "
-                f"with the intervention"
-            )
+            self.stdout.write(f"{run.version}: {self.outcome(run.summary)}")
             if serve:
                 self.stdout.write(f"  results: {base}{run.get_absolute_url()}")
         if serve:
@@ -174,6 +170,16 @@ class Command(BaseCommand):
                 f"Packages: {base}/packages/  ·  sign in as {DEMO_USER[0]} / {DEMO_USER[1]}"
             )
         self.stdout.write("Map data © OpenStreetMap contributors (ODbL 1.0).")
+
+    def outcome(self, summary: dict) -> str:
+        if "delta" not in summary:
+            return f"baseline total travel time {summary['baseline']['tstt']:.0f} veh·min"
+        tstt = summary["delta"]["tstt"]["percent"]
+        lost = summary["scenario"]["unassigned_demand"]
+        return (
+            f"total travel time {tstt:+.2f}% with the interventions, "
+            f"{lost:.0f} trips can no longer reach their destination"
+        )
 
     def line(self, run: ScenarioRun) -> str:
         gap = f" gap {run.relative_gap:.1e}" if run.relative_gap else ""
