@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .interventions import InterventionError
 from .network import NetworkError
+from .osm import TEMPLATES as OSM_TEMPLATES
 from .package import PackageError, load_package, pack_tntp
 from .runner import OverrideError, run_package
 
@@ -30,6 +31,16 @@ def _node_pair(text: str) -> tuple[int, int]:
     if not match:
         raise argparse.ArgumentTypeError(f"{text!r} is not FROM-TO (two node ids, e.g. 10-16)")
     return int(match.group(1)), int(match.group(2))
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
 
 
 def _add_stopping_rule(parser: argparse.ArgumentParser) -> None:
@@ -69,9 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     osm = commands.add_parser("import-osm", help="build a package from an OpenStreetMap extract")
     osm.add_argument("file", type=Path, help="OSM extract (.osm, .osm.gz, .osm.pbf)")
     osm.add_argument("-o", "--output", type=Path, required=True, help="package .zip or folder")
-    osm.add_argument("--template", choices=("school-streets",), help="intervention template")
+    osm.add_argument("--template", choices=OSM_TEMPLATES, help="intervention template")
     osm.add_argument("--radius", type=float, default=200.0, metavar="M", help="template radius (m)")
     osm.add_argument("--seed", type=int, default=42, help="seed of the synthetic demand")
+    osm.add_argument(
+        "--zone-size", type=_positive, default=500.0, metavar="M", help="zone grid cell size (m)"
+    )
+    osm.add_argument(
+        "--trips", type=_positive, metavar="N", help="peak-hour trips (default: sized to the roads)"
+    )
     return parser
 
 
@@ -127,11 +144,16 @@ def command_import_osm(args: argparse.Namespace) -> int:
     """``import-osm``: network, zones, synthetic demand and template interventions from OSM."""
     if not args.file.is_file():
         raise PackageError(f"{args.file}: no such file")
-    # Imported here: pyosmium is only needed by this command.
     from .osm import import_osm_package
 
     sha256 = import_osm_package(
-        args.file, args.output, template=args.template, radius_m=args.radius, seed=args.seed
+        args.file,
+        args.output,
+        template=args.template,
+        radius_m=args.radius,
+        zone_size_m=args.zone_size,
+        trips=args.trips,
+        seed=args.seed,
     )
     print(f"wrote {args.output} (sha256 {sha256})")
     return EXIT_OK
