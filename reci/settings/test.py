@@ -23,3 +23,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: the Celery worker started by the tests must see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(_var / f"{_run}.sqlite3")}
+else:
+    # One test database per test run, so that two runs on one server never collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}

@@ -125,11 +125,22 @@ def test_import_osm_passes_its_options_to_the_importer(tmp_path, monkeypatch, ca
     extract = tmp_path / "town.osm"
     extract.write_text("<osm/>")
     args = ["import-osm", str(extract), "-o", str(tmp_path / "t.zip"), "--template",
-            "school-streets", "--radius", "150", "--seed", "7"]  # fmt: skip
+            "school-streets", "--radius", "150", "--seed", "7", "--zone-size", "300",
+            "--trips", "5000"]  # fmt: skip
     assert main(args) == 0
-    assert calls == [
-        (extract, tmp_path / "t.zip", {"template": "school-streets", "radius_m": 150.0, "seed": 7})
-    ]
+    options = {"template": "school-streets", "radius_m": 150.0, "seed": 7, "zone_size_m": 300.0,
+               "trips": 5000.0}  # fmt: skip
+    assert calls == [(extract, tmp_path / "t.zip", options)]
+
+
+@pytest.mark.parametrize("bad", [["--zone-size", "0"], ["--trips", "-5"], ["--zone-size", "x"]])
+def test_import_osm_refuses_non_positive_sizes(tmp_path, capsys, bad):
+    extract = tmp_path / "town.osm"
+    extract.write_text("<osm/>")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import-osm", str(extract), "-o", str(tmp_path / "t.zip"), *bad])
+    assert exit_info.value.code == 2
+    assert bad[0] in capsys.readouterr().err
 
 
 def test_import_osm_of_a_missing_file_exits_2(tmp_path, capsys):
