@@ -181,3 +181,16 @@ def start_worker(transactional_db, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Where the shared data is required (CI), a test that would skip for want of it fails."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or os.environ.get("RECI_REQUIRE_SHARED_DATA") != "1":
+        return
+    reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+    if "RECI_SHARED_DATA" in reason:
+        report.outcome = "failed"
+        report.longrepr = f"shared data is required here (RECI_REQUIRE_SHARED_DATA=1): {reason}"

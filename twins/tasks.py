@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-import traceback
 from datetime import timedelta
 from pathlib import Path
 
@@ -71,8 +70,9 @@ def run_scenario(self, run_id: int) -> str:
         fail(run, attempt, reporter, str(exc))
         return "failed"
     except Exception as exc:
+        # The traceback goes to the worker's log for operators; the run page is public.
         logger.exception("run %s failed", run_id)
-        fail(run, attempt, reporter, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        fail(run, attempt, reporter, f"internal error ({type(exc).__name__}): {exc}")
         return "failed"
     store_results(run, attempt, reporter, output)
     return "succeeded"
@@ -117,7 +117,7 @@ class ProgressReporter:
         self.log(f"attempt {attempt} started on {run.worker or 'worker'}")
 
     def log(self, line: str) -> None:
-        stamp = timezone.now().strftime("%H:%M:%S")
+        stamp = timezone.localtime().strftime("%H:%M:%S")
         self.lines.append(f"{stamp} {line}")
         del self.lines[:-LOG_LINES_KEPT]
 

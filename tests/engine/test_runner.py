@@ -159,3 +159,16 @@ def test_the_unassigned_pair_list_is_capped_but_counted():
     side = side_summary(Result())
     assert len(side["unassigned_pairs"]) == MAX_LISTED_PAIRS
     assert side["unassigned_pairs_count"] == MAX_LISTED_PAIRS + 5
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"max_iterations": 10.0}, {"relative_gap": float("nan")}, {"relative_gap": float("inf")}],
+    ids=["float-iterations", "nan-gap", "inf-gap"],
+)
+def test_overrides_that_would_crash_the_solver_are_refused(overrides):
+    # Regression: these passed validation and failed (or ran 1000 iterations) later.
+    from twins.engine.runner import OverrideError, validate_overrides
+
+    with pytest.raises(OverrideError, match=next(iter(overrides))):
+        validate_overrides(overrides)

@@ -174,3 +174,21 @@ def test_api_schema_and_docs_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn." not in docs.content  # Swagger UI comes from the installed sidecar
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [{"max_iterations": 10.0}, {"relative_gap": float("nan")}, {"relative_gap": 0}],
+    ids=["float-iterations", "nan-gap", "zero-gap"],
+)
+def test_api_refuses_parameters_that_would_crash_the_run(cast, published, parameters):
+    # Regression: max_iterations 10.0 was stored and every run of it failed.
+    import json
+
+    response = client_for(cast, "owner").post(
+        "/api/v1/runs/",
+        json.dumps({"version": published.pk, "parameters": parameters}, allow_nan=True),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert not ScenarioRun.objects.exists()

@@ -91,3 +91,15 @@ def test_a_finished_run_page_shows_the_results_and_the_change(run, client):
     assert b"".join(links.streaming_content).startswith(b"link_id,")
     progress = client.get(f"/api/v1/runs/{run.uuid}/progress/").json()
     assert {row["stage"] for row in progress} >= {"baseline", "scenario"}
+
+
+def test_an_unexpected_error_is_recorded_without_a_traceback(run, monkeypatch):
+    # Regression: the public run page showed a traceback with server paths.
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("twins.tasks.run_package", explode)
+    assert run_scenario.apply(args=[run.pk]).get() == "failed"
+    run.refresh_from_db()
+    assert run.error == "internal error (RuntimeError): boom"
+    assert "Traceback" not in run.error + run.log

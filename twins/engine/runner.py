@@ -79,12 +79,21 @@ def validate_overrides(overrides: dict | None) -> dict:
     )
     if problem:
         raise OverrideError(problem)
+    gap = overrides.get("relative_gap")
+    if gap is not None and not math.isfinite(gap):
+        raise OverrideError(f"overrides: relative_gap must be a finite number, not {gap!r}")
+    iterations = overrides.get("max_iterations")
+    if iterations is not None and not isinstance(iterations, int):
+        # JSON Schema counts 10.0 as an integer; the solver needs a real one.
+        raise OverrideError(f"overrides: max_iterations must be a whole number, not {iterations!r}")
     return overrides
 
 
 def assignment_rule(pkg: LoadedPackage, overrides: dict | None = None) -> dict:
     """The package's stopping rule with validated run overrides applied."""
-    return pkg.assignment | validate_overrides(overrides)
+    rule = pkg.assignment | validate_overrides(overrides)
+    rule["max_iterations"] = int(rule["max_iterations"])  # a package may write 10.0
+    return rule
 
 
 def run_package(

@@ -8,6 +8,7 @@ them, and stops everything cleanly on Ctrl-C. A second run reuses what is there.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,10 +42,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not options["no_serve"]:
+            self.check_port_free(options["port"])
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database ready")
         self.ensure_demo_user()
         versions = [self.publish(*spec) for spec in DEMO_PACKAGES]
+        # SIGTERM (e.g. from `timeout`) stops the demo like Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         children = self.start_processes(options["port"], serve=not options["no_serve"])
         try:
             runs = [start_run(version) for version in versions]
@@ -53,6 +58,7 @@ class Command(BaseCommand):
                 self.stdout.write("Serving; press Ctrl-C to stop.")
                 while all(child.poll() is None for child in children):
                     time.sleep(1)
+                raise CommandError("a demo process stopped unexpectedly; see its output above")
         except KeyboardInterrupt:
             self.stdout.write("\nstopping...")
         finally:
@@ -146,6 +152,15 @@ class Command(BaseCommand):
             )
         return children
 
+    def check_port_free(self, port: int) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise CommandError(
+                    f"port {port} is in use: stop what uses it, or run DEMO_PORT=8001 make demo"
+                ) from None
+
     def follow(self, runs: list[ScenarioRun], port: int, *, serve: bool) -> None:
         base = f"http://127.0.0.1:{port}"
         last = {}
@@ -189,12 +204,17 @@ class Command(BaseCommand):
         )
 
     def stop(self, children: list[subprocess.Popen]) -> None:
+        """Warm shutdown: SIGTERM to each main process (Celery stops its own pool)."""
+        # A second Ctrl-C or SIGTERM must not interrupt the clean-up and orphan a child.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+                child.terminate()
         for child in children:
             try:
-                child.wait(timeout=20)
+                child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
         self.stdout.write("stopped.")

@@ -20,6 +20,7 @@ from twins.services import (
     read_archive_bytes,
     start_run,
     validate_archive,
+    validate_run_parameters,
 )
 
 
@@ -45,12 +46,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["json"] and not options["wait"]:
             raise CommandError("--json needs --wait: the results exist only when the run has ended")
+        if options["json"] and options["json"].parent and not options["json"].parent.is_dir():
+            raise CommandError(f"--json {options['json']}: folder does not exist")
         try:
+            parameters = validate_run_parameters(self.overrides(options))
             data = read_archive_bytes(options["package"])
             with transaction.atomic():
                 city = self.owner_city(options["city"], options["package"], data)
                 version, created = publish_version(data, city=city)
-                run = start_run(version, parameters=self.overrides(options))
+                run = start_run(version, parameters=parameters)
         except (PublishError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         verb = "published" if created else "already published"
