@@ -189,3 +189,28 @@ def test_import_osm_builds_a_gmns_package_that_runs(tmp_path, capsys):
     assert package.scenario["template"]["name"] == "school-streets"
     assert {"name", "road_class", "osm_way_id", "geometry"} <= set(package.network().link_attrs)
     assert main(["run", str(output), "--quiet"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("bad.osm", b"<osm><node"), ("empty.osm", b""), ("bad.osm.pbf", b"garbage"), ("x.zip", b"PK")],
+)
+def test_import_osm_of_unreadable_data_exits_2_with_a_message(tmp_path, capsys, name, content):
+    # Regression: osmium's RuntimeError came out as a traceback and exit 1.
+    extract = tmp_path / name
+    extract.write_bytes(content)
+    assert main(["import-osm", str(extract), "-o", str(tmp_path / "t.zip")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert name in err
+    assert not (tmp_path / "t.zip").exists()
+
+
+@pytest.mark.parametrize("bad", [["--radius", "0"], ["--radius", "-5"], ["--seed", "-1"]])
+def test_import_osm_refuses_bad_radius_and_seed(tmp_path, capsys, bad):
+    extract = tmp_path / "town.osm"
+    extract.write_text("<osm/>")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import-osm", str(extract), "-o", str(tmp_path / "t.zip"), *bad])
+    assert exit_info.value.code == 2
+    assert bad[0] in capsys.readouterr().err

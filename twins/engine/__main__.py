@@ -43,6 +43,12 @@ def _positive(text: str) -> float:
     return value
 
 
+def _seed(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return int(text)
+
+
 def _add_stopping_rule(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gap", type=float, help="relative gap to stop at (e.g. 1e-4)")
     parser.add_argument("--max-iterations", type=int, help="iteration limit")
@@ -81,8 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("file", type=Path, help="OSM extract (.osm, .osm.gz, .osm.pbf)")
     osm.add_argument("-o", "--output", type=Path, required=True, help="package .zip or folder")
     osm.add_argument("--template", choices=OSM_TEMPLATES, help="intervention template")
-    osm.add_argument("--radius", type=float, default=200.0, metavar="M", help="template radius (m)")
-    osm.add_argument("--seed", type=int, default=42, help="seed of the synthetic demand")
+    osm.add_argument(
+        "--radius", type=_positive, default=200.0, metavar="M", help="template radius (m)"
+    )
+    osm.add_argument("--seed", type=_seed, default=42, help="seed of the synthetic demand")
     osm.add_argument(
         "--zone-size", type=_positive, default=500.0, metavar="M", help="zone grid cell size (m)"
     )
@@ -146,15 +154,18 @@ def command_import_osm(args: argparse.Namespace) -> int:
         raise PackageError(f"{args.file}: no such file")
     from .osm import import_osm_package
 
-    sha256 = import_osm_package(
-        args.file,
-        args.output,
-        template=args.template,
-        radius_m=args.radius,
-        zone_size_m=args.zone_size,
-        trips=args.trips,
-        seed=args.seed,
-    )
+    try:
+        sha256 = import_osm_package(
+            args.file,
+            args.output,
+            template=args.template,
+            radius_m=args.radius,
+            zone_size_m=args.zone_size,
+            trips=args.trips,
+            seed=args.seed,
+        )
+    except RuntimeError as exc:  # pyosmium's error for unreadable or malformed files
+        raise PackageError(f"{args.file}: cannot read it as OpenStreetMap data ({exc})") from exc
     print(f"wrote {args.output} (sha256 {sha256})")
     return EXIT_OK
 
