@@ -192,3 +192,11 @@ def test_api_refuses_parameters_that_would_crash_the_run(cast, published, parame
     )
     assert response.status_code == 400
     assert not ScenarioRun.objects.exists()
+
+
+def test_package_list_search_finds_by_title_and_by_city(cast, published):
+    client = client_for(cast, "anonymous")
+    by_city = client.get(reverse("twins:package-list"), {"q": "granada"}).content.decode()
+    assert published.package.title in by_city
+    by_title = client.get(reverse("twins:package-list"), {"q": "no such package"}).content.decode()
+    assert published.package.title not in by_title
