@@ -35,6 +35,7 @@ format: $(STAMP)
 
 test: lint
 	# Checks that need no server run on the default settings (SQLite under var/).
+	mkdir -p var
 	env -u DATABASE_URL $(BIN)/python manage.py check
 	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest

@@ -13,11 +13,14 @@ from twins.models import PackageVersion
 )
 def test_bad_overrides_store_neither_rows_nor_files(cast, sioux_zip, settings, options):
     # Regression: the archive was saved before the overrides were checked.
+    def stored_files() -> set:
+        return {p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()}
+
+    before = stored_files()
     with pytest.raises(CommandError):
         call_command("twins_run", str(sioux_zip), "--city", "granada", *options)
     assert not PackageVersion.objects.exists()
-    media = settings.MEDIA_ROOT / "packages"
-    assert not media.exists() or not any(media.rglob("*.zip"))
+    assert stored_files() == before
 
 
 def test_json_into_a_missing_folder_is_refused_before_running(cast, sioux_zip, tmp_path):
