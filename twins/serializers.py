@@ -39,8 +39,18 @@ class RunProgressSerializer(serializers.ModelSerializer):
         fields = ["attempt", "stage", "iteration", "relative_gap", "elapsed_s", "recorded_at"]
 
 
+class VersionField(serializers.PrimaryKeyRelatedField):
+    """A version id: a whole number (DRF would otherwise read 1.5 as 1, and 1e400 crashes)."""
+
+    def to_internal_value(self, data):
+        is_int = isinstance(data, int) and not isinstance(data, bool)
+        if not is_int and not (isinstance(data, str) and data.isdigit()):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class ScenarioRunSerializer(serializers.ModelSerializer):
-    version = serializers.PrimaryKeyRelatedField(queryset=PackageVersion.objects.all())
+    version = VersionField(queryset=PackageVersion.objects.all())
     package = serializers.CharField(source="version.package.slug", read_only=True)
     city = serializers.CharField(source="version.package.owner_city.slug", read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)

@@ -200,3 +200,15 @@ def test_package_list_search_finds_by_title_and_by_city(cast, published):
     assert published.package.title in by_city
     by_title = client.get(reverse("twins:package-list"), {"q": "no such package"}).content.decode()
     assert published.package.title not in by_title
+
+
+@pytest.mark.parametrize("version", ["1.5", "1e400", "true", '"abc"'])
+def test_api_refuses_a_version_that_is_not_a_whole_number(cast, published, version):
+    # Regression: 1.5 ran version 1, and 1e400 gave a server error.
+    body = f'{{"version": {version}, "parameters": {{}}}}'
+    response = client_for(cast, "owner").post(
+        "/api/v1/runs/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "version" in response.json()
+    assert not ScenarioRun.objects.exists()
