@@ -34,14 +34,21 @@ from twins.engine.demand import (
 from twins.engine.interventions import apply_interventions
 from twins.engine.network import Network, NetworkError
 from twins.engine.osm import (
+    COUNTRY_DEFAULTS,
     ROAD_CLASSES,
+    ZONE_SPEEDS,
     School,
+    check_country,
+    directions,
     import_osm_package,
+    lanes_per_direction,
     parse_lanes,
     parse_speed,
     read_osm,
     school_street_links,
     school_streets_intervention,
+    skip_reason,
+    speed_source,
 )
 from twins.engine.package import load_package
 
@@ -110,8 +117,345 @@ def town():
 
 
 # --- tag rules ----------------------------------------------------------------------------
+# Unit tables call the rule functions on tag dicts: every value marked "real" occurs in the
+# shared extracts (docs/osm-import.md has the inventory); the others are from the OSM wiki.
 
-# Way i of tag_rules.osm runs from node 100i+1 to node 100i+2.
+H = "highway"
+
+SKIP_CASES = [
+    # (tags, skip reason or None)
+    ({H: "residential"}, None),
+    ({H: "unclassified"}, None),  # real: Monaco 63, Helsinki 169
+    ({H: "living_street"}, None),
+    ({H: "motorway_link"}, None),
+    ({H: "service"}, None),  # untagged service roads are kept
+    ({H: "service", "service": "alley"}, None),  # real: Monaco 16
+    ({H: "service", "service": "parking_aisle"}, "minor_service"),  # real
+    ({H: "service", "service": "driveway"}, "minor_service"),  # real
+    ({H: "service", "service": "drive-through"}, "minor_service"),  # real
+    ({H: "service", "service": "emergency_access"}, "minor_service"),  # real
+    ({H: "construction", "construction": "residential"}, "construction"),  # real
+    ({H: "proposed", "proposed": "primary"}, "proposed"),  # real: Granada 15
+    ({H: "footway"}, "not_a_car_road"),
+    ({H: "pedestrian"}, "not_a_car_road"),
+    ({H: "track"}, "not_a_car_road"),
+    ({H: "road"}, "not_a_car_road"),  # real: Monaco 1; unknown class
+    ({H: "raceway"}, "not_a_car_road"),  # real: Monaco 1
+    ({H: "bus_stop"}, "not_a_car_road"),  # real: Granada 1
+    ({"building": "yes"}, "not_a_car_road"),
+    ({H: "residential", "area": "yes"}, "area"),  # real: Monaco 1
+    ({H: "service", "area": "yes"}, "area"),  # real: Helsinki 6
+    ({H: "residential", "area": "no"}, None),
+    # access: the most specific of motorcar, motor_vehicle, vehicle, access decides
+    ({H: "residential", "access": "no"}, "no_car_access"),  # real
+    ({H: "service", "access": "private"}, "no_car_access"),  # real
+    ({H: "residential", "access": "destination"}, None),  # real
+    ({H: "service", "access": "permissive"}, None),  # real
+    ({H: "residential", "access": "yes"}, None),  # real
+    ({H: "service", "access": "service"}, None),  # real: Helsinki 1; unknown value is open
+    ({H: "service", "access": "conditional=yes @ (Mo-Fr 08:00-20:00)"}, None),  # real
+    ({H: "residential", "access": "agricultural"}, "no_car_access"),
+    ({H: "residential", "access": "psv"}, "no_car_access"),
+    ({H: "residential", "access": "no;destination"}, "no_car_access"),  # first value
+    ({H: "residential", "access": "private", "motor_vehicle": "yes"}, None),
+    ({H: "service", "access": "no", "motor_vehicle": "destination"}, None),
+    ({H: "living_street", "motor_vehicle": "destination"}, None),  # real: Granada 12
+    ({H: "living_street", "motor_vehicle": "private"}, "no_car_access"),  # real: Granada 6
+    ({H: "service", "motor_vehicle": "designated"}, None),  # real: Granada 1
+    ({H: "service", "motor_vehicle": "no"}, "no_car_access"),  # real
+    ({H: "service", "motor_vehicle": "permissive"}, None),  # real: Monaco 3
+    ({H: "service", "motorcar": "no"}, "no_car_access"),  # real: Helsinki 23
+    ({H: "service", "motorcar": "private"}, "no_car_access"),  # real: Helsinki 1
+    ({H: "service", "vehicle": "no"}, "no_car_access"),  # real: Helsinki 26
+    ({H: "service", "vehicle": "no", "motorcar": "yes"}, None),
+    ({H: "residential", "motor_vehicle": "no", "motorcar": "destination"}, None),
+    ({H: "residential", "access": "yes", "motorcar": "no"}, "no_car_access"),
+    # reversible / alternating: direction depends on the time of day, left out
+    ({H: "primary", "oneway": "reversible"}, "reversible"),
+    ({H: "primary", "oneway": "alternating"}, "reversible"),
+    ({H: "primary", "oneway:motor_vehicle": "reversible", "oneway": "yes"}, "reversible"),
+]
+
+
+@pytest.mark.parametrize(("tags", "expected"), SKIP_CASES)
+def test_skip_reason(tags, expected):
+    assert skip_reason(tags) == expected
+
+
+FWD, BWD, BOTH = (True, False), (False, True), (True, True)
+ONEWAY_CASES = [
+    # (tags, (forward, backward) along the node order)
+    ({H: "residential", "oneway": "yes"}, FWD),  # real
+    ({H: "residential", "oneway": "true"}, FWD),
+    ({H: "residential", "oneway": "1"}, FWD),
+    ({H: "residential", "oneway": "YES"}, FWD),
+    ({H: "residential", "oneway": "-1"}, BWD),  # real: Monaco 3
+    ({H: "service", "oneway": "-1"}, BWD),  # real: Monaco 1
+    ({H: "residential", "oneway": "reverse"}, BWD),
+    ({H: "residential", "oneway": "no"}, BOTH),  # real
+    ({H: "residential", "oneway": "false"}, BOTH),
+    ({H: "residential", "oneway": "0"}, BOTH),
+    ({H: "residential"}, BOTH),
+    ({H: "residential", "oneway": "unknown"}, BOTH),
+    # implied one-way: roundabouts (real: Granada 139, Monaco 48, all without oneway), motorway
+    ({H: "tertiary", "junction": "roundabout"}, FWD),
+    ({H: "primary", "junction": "roundabout"}, FWD),
+    ({H: "tertiary", "junction": "circular"}, FWD),
+    ({H: "tertiary", "junction": "roundabout", "oneway": "no"}, BOTH),
+    ({H: "tertiary", "junction": "roundabout", "oneway": "-1"}, BWD),
+    ({H: "tertiary", "junction": "yes"}, BOTH),
+    ({H: "motorway"}, FWD),
+    ({H: "motorway", "oneway": "no"}, BOTH),
+    ({H: "motorway_link"}, BOTH),  # links as tagged
+    ({H: "motorway_link", "oneway": "yes"}, FWD),
+    # vehicle-specific oneway keys beat oneway (real: Helsinki oneway:motor_vehicle=yes)
+    ({H: "residential", "oneway:motor_vehicle": "yes"}, FWD),
+    ({H: "residential", "oneway": "yes", "oneway:motor_vehicle": "no"}, BOTH),
+    ({H: "residential", "oneway": "yes", "oneway:vehicle": "-1"}, BWD),
+    ({H: "residential", "oneway:vehicle": "yes", "oneway:motorcar": "no"}, BOTH),
+    ({H: "residential", "oneway:bicycle": "no", "oneway": "yes"}, FWD),  # real: Helsinki
+    ({H: "residential", "oneway": "yes", "oneway:psv": "no"}, FWD),
+]
+
+
+@pytest.mark.parametrize(("tags", "expected"), ONEWAY_CASES)
+def test_directions(tags, expected):
+    assert directions(tags) == expected
+
+
+MPH = 1.609344
+PARSE_SPEED_CASES = [
+    # (value, road class, lanes in the direction, km/h or None)
+    ("50", "residential", 1, 50.0),  # real
+    ("30", "residential", 1, 30.0),  # real
+    ("5", "service", 1, 5.0),  # real: Helsinki 2
+    ("110", "motorway", 2, 110.0),  # real: Monaco 29
+    ("20 km/h", "residential", 1, 20.0),
+    ("20kmh", "residential", 1, 20.0),
+    ("30 mph", "residential", 1, 30 * MPH),
+    ("30mph", "residential", 1, 30 * MPH),
+    ("10 knots", "residential", 1, 18.52),
+    ("7.5", "residential", 1, 7.5),
+    ("none", "motorway", 2, 130.0),
+    ("walk", "living_street", 1, 6.0),
+    ("90;30", "primary", 1, 30.0),  # a list: the lowest binds
+    ("50;30", "residential", 1, 30.0),
+    ("30;none", "primary", 1, 30.0),
+    ("signals;50", "primary", 1, 50.0),
+    ("ES:urban", "residential", 1, 30.0),  # real (maxspeed:type, source:maxspeed)
+    ("ES:urban", "primary", 1, 30.0),  # one lane per direction
+    ("ES:urban", "primary", 2, 50.0),  # two or more lanes per direction
+    ("ES:urban", "primary", 3, 50.0),
+    ("ES:urban", "living_street", 1, 20.0),  # single platform
+    ("es:urban", "residential", 1, 30.0),
+    ("ES:rural", "primary", 1, 90.0),
+    ("ES:motorway", "motorway", 2, 120.0),
+    ("ES:zone30", "residential", 1, 30.0),
+    ("ES:zone20", "residential", 1, 20.0),
+    ("ES:living_street", "residential", 1, 20.0),
+    ("DE:urban", "primary", 1, 50.0),
+    ("DE:rural", "primary", 1, 100.0),
+    ("DE:motorway", "motorway", 2, 130.0),
+    ("DE:living_street", "living_street", 1, 6.0),
+    ("DE:zone30", "residential", 1, 30.0),
+    ("DE:zone:30", "residential", 1, 30.0),
+    ("DE:30", "residential", 1, 30.0),  # the zone:maxspeed form
+    ("GB:20", "residential", 1, 20 * MPH),
+    ("DE:bicycle_road", "residential", 1, 30.0),
+    ("FR:urban", "primary", 1, 50.0),
+    ("FR:rural", "primary", 1, 80.0),
+    ("FR:motorway", "motorway", 2, 130.0),
+    ("FR:zone30", "residential", 1, 30.0),
+    ("FI:urban", "primary", 1, 50.0),  # real as zone:traffic in Helsinki
+    ("FI:rural", "primary", 1, 80.0),
+    ("GB:nsl_single", "primary", 1, 60 * MPH),
+    ("GB:nsl_dual", "trunk", 2, 70 * MPH),
+    ("GB:motorway", "motorway", 2, 70 * MPH),
+    ("GB:nsl_restricted", "residential", 1, 30 * MPH),
+    ("GB:zone20", "residential", 1, 20 * MPH),
+    ("IT:urban", "primary", 1, 50.0),
+    ("NL:motorway", "motorway", 2, 100.0),
+    ("NL:living_street", "living_street", 1, 6.0),
+    ("BE-VLG:rural", "primary", 1, 70.0),
+    ("RU:urban", "primary", 1, 60.0),
+    ("RU:living_street", "living_street", 1, 20.0),
+    ("RU:motorway", "motorway", 2, 110.0),
+    ("PT:rural", "primary", 1, 90.0),
+    ("CH:rural", "primary", 1, 80.0),
+    ("AT:rural", "primary", 1, 100.0),
+    ("MC:urban", "primary", 1, 50.0),
+    ("XX:urban", "primary", 1, None),  # unknown code
+    ("signals", "primary", 1, None),
+    ("variable", "primary", 1, None),
+    ("sign", "primary", 1, None),  # real maxspeed:type value, not a speed
+    ("", "primary", 1, None),
+    (None, "primary", 1, None),
+    ("0", "primary", 1, None),
+    ("fast", "primary", 1, None),
+]
+
+
+@pytest.mark.parametrize(("value", "road_class", "lanes", "expected"), PARSE_SPEED_CASES)
+def test_parse_speed(value, road_class, lanes, expected):
+    speed = parse_speed(value, road_class, lanes)
+    assert speed == (None if expected is None else pytest.approx(expected))
+
+
+R = {H: "residential"}
+SPEED_CASES = [
+    # (tags, forward?, lanes in that direction, country, (km/h, source))
+    (R | {"maxspeed": "30"}, True, 1, None, (30.0, "maxspeed")),
+    (R | {"maxspeed": "30", "source:maxspeed": "ES:urban"}, True, 1, None, (30.0, "maxspeed")),
+    ({H: "living_street", "maxspeed": "20", "source:maxspeed": "ES:urban"}, True, 1, None,
+     (20.0, "maxspeed")),  # real: Granada 96
+    ({H: "trunk", "maxspeed": "30", "source:maxspeed": "signal"}, True, 2, None,
+     (30.0, "maxspeed")),  # real: Granada 5
+    ({H: "tertiary", "maxspeed": "20", "maxspeed:type": "sign"}, True, 1, None,
+     (20.0, "maxspeed")),  # real
+    # maxspeed:type / source:maxspeed without maxspeed (real: Granada 21 ways)
+    (R | {"maxspeed:type": "ES:urban"}, True, 1, None, (30.0, "implicit")),
+    ({H: "primary_link", "maxspeed:type": "ES:urban"}, True, 1, None, (30.0, "implicit")),
+    ({H: "primary", "source:maxspeed": "ES:urban"}, True, 2, None, (50.0, "implicit")),
+    ({H: "primary", "source:maxspeed": "DE:zone30"}, True, 2, None, (30.0, "implicit")),
+    ({H: "primary", "zone:maxspeed": "DE:30"}, True, 2, None, (30.0, "implicit")),
+    ({H: "primary", "zone:maxspeed": "FR:30"}, True, 1, "FR", (30.0, "implicit")),
+    ({H: "primary", "zone:maxspeed": "FR:zone"}, True, 1, "FR", (50.0, "country_default")),
+    ({H: "primary", "zone:maxspeed": "DE:zone30"}, True, 1, None, (30.0, "implicit")),
+    ({H: "primary", "zone:traffic": "FI:urban"}, True, 1, None, (50.0, "implicit")),
+    ({H: "primary", "zone:traffic": "FI:urban", "maxspeed": "30"}, True, 1, None,
+     (30.0, "maxspeed")),  # real: Helsinki
+    ({H: "primary", "maxspeed:type": "GB:nsl_single"}, True, 1, None, (60 * MPH, "implicit")),
+    ({H: "living_street", "source:maxspeed": "RU:living_street"}, True, 1, None,
+     (20.0, "implicit")),
+    ({H: "primary", "maxspeed:type": "sign"}, True, 1, None, (50.0, "class_default")),
+    ({H: "primary", "maxspeed:type": "XX:urban"}, True, 1, None, (50.0, "class_default")),
+    ({H: "primary", "maxspeed:type": "XX:urban", "source:maxspeed": "ES:rural"}, True, 1, None,
+     (90.0, "implicit")),
+    # maxspeed itself may hold a code, "walk" or "none"
+    ({H: "tertiary", "maxspeed": "ES:urban"}, True, 1, None, (30.0, "maxspeed")),
+    ({H: "tertiary", "maxspeed": "ES:urban"}, True, 2, None, (50.0, "maxspeed")),
+    ({H: "living_street", "maxspeed": "walk"}, True, 1, None, (6.0, "maxspeed")),
+    ({H: "motorway", "maxspeed": "none"}, True, 2, None, (130.0, "maxspeed")),
+    ({H: "primary", "maxspeed": "signals"}, True, 1, None, (50.0, "class_default")),
+    ({H: "primary", "maxspeed": "signals", "source:maxspeed": "FR:urban"}, True, 1, None,
+     (50.0, "implicit")),
+    ({H: "primary", "maxspeed": "90;30"}, True, 1, None, (30.0, "maxspeed")),
+    # per direction (real: Helsinki, maxspeed=30 with maxspeed:forward or :backward=40)
+    (R | {"maxspeed": "30", "maxspeed:forward": "40"}, True, 1, None, (40.0, "maxspeed:forward")),
+    (R | {"maxspeed": "30", "maxspeed:forward": "40"}, False, 1, None, (30.0, "maxspeed")),
+    (R | {"maxspeed": "30", "maxspeed:backward": "40"}, True, 1, None, (30.0, "maxspeed")),
+    (R | {"maxspeed": "30", "maxspeed:backward": "40"}, False, 1, None,
+     (40.0, "maxspeed:backward")),
+    (R | {"maxspeed:forward": "50", "maxspeed:backward": "30"}, False, 1, None,
+     (30.0, "maxspeed:backward")),
+    (R | {"maxspeed:forward": "50"}, False, 1, None, (30.0, "class_default")),  # only forward
+    (R | {"maxspeed:backward": "30 mph"}, False, 1, None, (30 * MPH, "maxspeed:backward")),
+    (R | {"maxspeed:forward": "signals", "maxspeed": "40"}, True, 1, None, (40.0, "maxspeed")),
+    # class defaults: generic (country None) and per country
+    (R, True, 1, None, (30.0, "class_default")),
+    ({H: "tertiary"}, True, 1, None, (40.0, "class_default")),
+    ({H: "motorway"}, True, 2, None, (100.0, "class_default")),
+    ({H: "tertiary"}, True, 1, "ES", (30.0, "country_default")),
+    ({H: "primary"}, True, 2, "ES", (50.0, "country_default")),
+    ({H: "living_street"}, True, 1, "ES", (20.0, "country_default")),
+    ({H: "motorway"}, True, 2, "ES", (120.0, "country_default")),
+    ({H: "trunk"}, True, 2, "ES", (100.0, "country_default")),
+    ({H: "motorway_link"}, True, 1, "ES", (60.0, "class_default")),
+    ({H: "service"}, True, 1, "ES", (20.0, "class_default")),
+    ({H: "motorway"}, True, 2, "DE", (130.0, "country_default")),
+    ({H: "living_street"}, True, 1, "DE", (6.0, "country_default")),
+    ({H: "residential"}, True, 1, "FR", (50.0, "country_default")),
+    ({H: "trunk"}, True, 2, "FR", (110.0, "country_default")),
+    ({H: "residential"}, True, 1, "MC", (50.0, "country_default")),
+    ({H: "motorway"}, True, 2, "MC", (130.0, "country_default")),
+    ({H: "residential"}, True, 1, "FI", (50.0, "country_default")),
+    ({H: "residential"}, True, 1, "GB", (30 * MPH, "country_default")),
+    ({H: "trunk"}, True, 2, "GB", (70 * MPH, "country_default")),
+    ({H: "residential"}, True, 1, "RU", (60.0, "country_default")),
+    ({H: "residential"}, True, 1, "es", (30.0, "country_default")),
+    ({H: "residential", "maxspeed": "20"}, True, 1, "FR", (20.0, "maxspeed")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("tags", "forward", "lanes", "country", "expected"), SPEED_CASES)
+def test_speed_source(tags, forward, lanes, country, expected):
+    speed, source = speed_source(tags, forward, lanes=lanes, country=country)
+    assert (speed, source) == (pytest.approx(expected[0]), expected[1])
+
+
+@pytest.mark.parametrize("country", sorted(COUNTRY_DEFAULTS))
+def test_every_country_default_resolves_for_every_class(country):
+    for road_class in ROAD_CLASSES:
+        for lanes in (1, 2):
+            speed, _ = speed_source({H: road_class}, True, lanes=lanes, country=country)
+            assert 5.0 <= speed <= 130.0
+
+
+@pytest.mark.parametrize("code", sorted(ZONE_SPEEDS))
+def test_every_zone_code_resolves(code):
+    assert parse_speed(code, "primary", 1) is not None
+
+
+@pytest.mark.parametrize("country", ["XX", "Spain", ""])
+def test_unknown_country_is_refused(country):
+    with pytest.raises(ValueError, match="no speed defaults for country"):
+        check_country(country)
+
+
+P = {H: "primary"}
+LANES_CASES = [
+    # (tags, forward?, one-way road?, lanes in that direction)
+    (P | {"lanes": "2"}, True, True, 2),  # real
+    (P | {"lanes": "2"}, True, False, 1),  # real; two-way: half
+    (P | {"lanes": "1"}, True, False, 1),  # real; at least 1
+    (P | {"lanes": "3"}, True, False, 1),  # real; half, rounded down
+    (P | {"lanes": "4"}, False, False, 2),  # real
+    (P | {"lanes": "2;3"}, True, True, 2),  # narrowest part
+    (P | {"lanes": "3;2"}, True, True, 2),
+    (P | {"lanes": "2;3"}, True, False, 1),
+    (P | {"lanes": "many"}, True, True, 1),  # unreadable: class default
+    (P | {"lanes": "0"}, True, True, 1),
+    ({H: "motorway"}, True, True, 2),  # class default
+    ({H: "motorway", "lanes": "3"}, True, True, 3),
+    # per direction (real combinations from Granada and Helsinki)
+    (P | {"lanes": "4", "lanes:forward": "2", "lanes:backward": "2"}, True, False, 2),
+    (P | {"lanes": "3", "lanes:forward": "2", "lanes:backward": "1"}, True, False, 2),
+    (P | {"lanes": "3", "lanes:forward": "2", "lanes:backward": "1"}, False, False, 1),
+    (P | {"lanes": "4", "lanes:forward": "3", "lanes:backward": "1"}, True, False, 3),
+    (P | {"lanes": "3", "lanes:forward": "1"}, True, False, 1),  # real: Helsinki
+    (P | {"lanes": "3", "lanes:forward": "1"}, False, False, 2),  # the rest
+    (P | {"lanes": "3", "lanes:backward": "2"}, True, False, 1),  # real: Helsinki
+    (P | {"lanes": "2", "lanes:backward": "2"}, True, False, 1),  # nothing left: half
+    (P | {"lanes": "2", "lanes:forward": "1", "lanes:backward": "1", "oneway": "yes"}, True,
+     True, 1),  # real: Helsinki (a contraflow bus lane)
+    (P | {"lanes": "5", "lanes:both_ways": "1"}, True, False, 2),
+    (P | {"lanes": "3", "lanes:both_ways": "1"}, False, False, 1),
+    (P | {"lanes:forward": "2"}, True, False, 2),
+    (P | {"lanes:forward": "2"}, False, False, 1),  # class default
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("tags", "forward", "oneway", "expected"), LANES_CASES)
+def test_lanes_per_direction(tags, forward, oneway, expected):
+    assert lanes_per_direction(tags, forward, oneway) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("2", 2), ("2;3", 2), ("3;2", 2), ("4", 4), (" 2 ", 2), ("many", None),
+                            ("0", None), ("", None), (None, None)]
+)  # fmt: skip
+def test_parse_lanes(value, expected):
+    assert parse_lanes(value) == expected
+
+
+def test_the_docs_list_every_zone_code_and_country():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "osm-import.md").read_text()
+    for code in [*ZONE_SPEEDS, *COUNTRY_DEFAULTS]:
+        assert f"`{code}`" in docs, code
+
+
+# The same rules end to end: tag_rules.osm has one short way per case, and way i runs from
+# node 100i+1 to node 100i+2.
 DIRECTION_CASES = [
     # (way name, way number, expected: "forward" | "backward" | "both" | "skipped")
     ("oneway yes", 1, "forward"),
@@ -156,21 +500,21 @@ def test_tag_rules_decide_which_directions_become_links(tag_network, name, way, 
     assert sorted(links_by_name(tag_network, name)) == sorted(want)
 
 
-SPEED_CASES = [
-    # (way name, from node, expected km/h): unparseable values fall back to the class default
+FIXTURE_SPEED_CASES = [
+    # (way name, from node, expected km/h)
     ("maxspeed 50", 2801, 50.0),
-    ("maxspeed 30 mph", 2901, 30 * 1.609344),
-    ("maxspeed ES:urban", 3001, ROAD_CLASSES["tertiary"].speed_kmh),
-    ("maxspeed none", 3101, ROAD_CLASSES["primary"].speed_kmh),
-    ("maxspeed 50;30", 3201, 50.0),
+    ("maxspeed 30 mph", 2901, 30 * MPH),
+    ("maxspeed ES:urban", 3001, 30.0),  # tertiary, one lane per direction
+    ("maxspeed none", 3101, 130.0),
+    ("maxspeed 50;30", 3201, 30.0),
     ("maxspeed forward backward", 3301, 50.0),
     ("maxspeed forward backward", 3302, 30.0),
     ("no oneway tag", 601, ROAD_CLASSES["residential"].speed_kmh),
 ]
 
 
-@pytest.mark.parametrize(("name", "from_id", "speed"), SPEED_CASES)
-def test_free_flow_time_uses_maxspeed_or_the_class_default(tag_network, name, from_id, speed):
+@pytest.mark.parametrize(("name", "from_id", "speed"), FIXTURE_SPEED_CASES)
+def test_free_flow_time_uses_the_speed_rules(tag_network, name, from_id, speed):
     i = link_index(tag_network, name, from_id)
     expected_minutes = tag_network.length_km[i] / speed * 60.0
     assert tag_network.free_flow_time[i] == pytest.approx(expected_minutes, rel=1e-12)
@@ -198,29 +542,32 @@ def test_capacity_is_lanes_times_the_class_capacity_per_lane(
     assert tag_network.capacity[i] == lanes * ROAD_CLASSES[road_class].lane_capacity
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("50", 50.0), ("30 mph", 48.28032), ("20 km/h", 20.0), ("50;30", 50.0), ("ES:urban", None),
-     ("walk", None), ("none", None), ("", None), ("0", None)],
-)  # fmt: skip
-def test_parse_speed(value, expected):
-    assert parse_speed(value) == (pytest.approx(expected) if expected else None)
+CAPACITY_TABLE = [
+    # (class, veh/h per lane, default lanes per direction): the documented table
+    ("motorway", 1900, 2), ("motorway_link", 1500, 1), ("trunk", 1700, 2),
+    ("trunk_link", 1300, 1), ("primary", 1000, 1), ("primary_link", 900, 1),
+    ("secondary", 900, 1), ("secondary_link", 800, 1), ("tertiary", 800, 1),
+    ("tertiary_link", 700, 1), ("unclassified", 600, 1), ("residential", 600, 1),
+    ("living_street", 300, 1), ("service", 300, 1),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [("2", 2), ("2;3", 2), ("3;2", 2), ("many", None), ("0", None)]
-)
-def test_parse_lanes(value, expected):
-    assert parse_lanes(value) == expected
+def test_the_capacity_table_is_the_documented_one():
+    assert [(c, r.lane_capacity, r.lanes) for c, r in ROAD_CLASSES.items()] == CAPACITY_TABLE
 
 
-def test_links_get_bpr_defaults_and_keep_osm_attributes(tag_network):
-    assert np.all(tag_network.alpha == 0.15)
-    assert np.all(tag_network.beta == 4.0)
-    i = link_index(tag_network, "oneway yes", 101)
-    assert tag_network.link_attrs["osm_way_id"][i] == 1
-    assert tag_network.link_attrs["road_class"][i] == "residential"
-    assert tag_network.link_attrs["geometry"][i] == [(0.01, 40.0), (0.01, 40.001)]
+def test_country_changes_only_the_fallback_speeds():
+    generic = read_osm(TAG_RULES, strongly_connected=False)
+    spain = read_osm(TAG_RULES, strongly_connected=False, country="es")
+    assert (generic.report.country, spain.report.country) == (None, "ES")
+    g, s = generic.network, spain.network
+    tagged = link_index(g, "maxspeed 50", 2801)
+    assert g.free_flow_time[tagged] == s.free_flow_time[tagged]
+    motorway = link_index(g, "motorway", 1001)  # untagged: generic 100, Spain 120 km/h
+    assert s.free_flow_time[motorway] == pytest.approx(g.free_flow_time[motorway] * 100 / 120)
+    assert sum(spain.report.speed_sources.values()) == g.n_links
+    assert spain.report.speed_sources["maxspeed"] == 11  # ways 28-32 both ways, 33 forward
+    assert "class_default" in generic.report.speed_sources
 
 
 def test_skipped_ways_are_counted_by_reason():
@@ -228,9 +575,11 @@ def test_skipped_ways_are_counted_by_reason():
     assert report.highway_ways_read == 39
     assert report.ways_skipped == {
         "area": 1,
+        "construction": 1,
         "minor_service": 2,
         "no_car_access": 4,
-        "not_a_car_road": 3,
+        "not_a_car_road": 1,
+        "proposed": 1,
         "reversible": 1,
     }
 
@@ -537,6 +886,14 @@ def test_import_without_template_has_no_interventions(tmp_path):
     assert descriptor["scenario"]["interventions"] == []
     assert "template" not in descriptor["scenario"]
     assert descriptor["scenario"]["import_report"]["trips"] == 300.0
+
+
+def test_import_passes_the_country_through(tmp_path):
+    import_osm_package(TOWN, tmp_path / "es.zip", zone_size_m=400.0, trips=300.0, country="ES")
+    descriptor = json.loads(zipfile.ZipFile(tmp_path / "es.zip").read("datapackage.json"))
+    report = descriptor["scenario"]["import_report"]
+    assert report["country"] == "ES"
+    assert sum(report["speed_sources"].values()) >= report["links"]
 
 
 def test_unknown_template_is_refused(tmp_path):

@@ -72,7 +72,7 @@ class _Table:
     """A parsed CSV: header plus rows, keeping line numbers for error messages."""
 
     def __init__(self, data: bytes | str | Path, name: str | None = None) -> None:
-        raw, self.name = _read_source(data, name)
+        raw, self.name = read_source(data, name)
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -141,14 +141,18 @@ class _Table:
         return self.lines[row]
 
 
-def _read_source(data: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
+def read_source(
+    data: bytes | str | Path, name: str | None, error: type[Exception] | None = None
+) -> tuple[bytes, str]:
+    """The bytes of a path or of bytes, and the name to use in messages."""
     if isinstance(data, bytes | bytearray):
         return bytes(data), name or "<bytes>"
     path = Path(data)
     try:
         return path.read_bytes(), name or path.name
     except OSError as exc:
-        raise GmnsError(f"{name or path.name}: cannot be read ({exc.strerror})") from None
+        message = f"{name or path.name}: cannot be read ({exc.strerror})"
+        raise (error or GmnsError)(message) from None
 
 
 def _int(cell: str) -> int:

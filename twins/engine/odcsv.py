@@ -55,7 +55,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .gmns import write_od_csv
+from .gmns import read_source, write_od_csv
 from .network import Demand, NetworkError
 
 SEPARATORS = (";", "\t", ",")  # in order of preference on ties
@@ -132,13 +132,7 @@ def to_od_csv(od: SpreadsheetOD | Demand) -> bytes:
 
 
 def _read_source(data: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
-    if isinstance(data, bytes | bytearray):
-        return bytes(data), name or "<bytes>"
-    path = Path(data)
-    try:
-        return path.read_bytes(), name or path.name
-    except OSError as exc:
-        raise ODImportError(f"{name or path.name}: cannot be read ({exc.strerror})") from None
+    return read_source(data, name, ODImportError)
 
 
 def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:

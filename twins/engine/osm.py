@@ -5,18 +5,19 @@ locations in memory so way geometries resolve. Data © OpenStreetMap contributor
 The rules below are the contract; docs/osm-import.md explains the choices.
 
 **Which ways are roads.** ``highway`` = motorway, trunk, primary, secondary, tertiary (and
-their ``_link`` variants), unclassified, residential, living_street, and service except
-``service`` = parking_aisle / driveway / drive-through / emergency_access (car-park aisles and
-private driveways carry no through traffic). Any other value (track, pedestrian, footway,
-construction, proposed, road, ...) is skipped. Also skipped: ``area=yes`` (a square, not a
-carriageway); ways closed to cars by access tags, the most specific key of ``motorcar``,
-``motor_vehicle``, ``vehicle``, ``access`` deciding, with no / private / agricultural /
-forestry / emergency / delivery / psv / bus meaning closed (so ``access=private`` +
-``motor_vehicle=yes`` is open); ``oneway`` = reversible / alternating (direction changes
-during the day).
+their ``_link`` variants), unclassified (a public road of the lowest rank, treated like
+residential), residential, living_street, and service except ``service`` = parking_aisle /
+driveway / drive-through / emergency_access (car-park aisles and private driveways carry no
+through traffic). ``highway`` = construction / proposed and any other value are skipped.
+Also skipped: ``area=yes`` (a square, not a carriageway); ways closed to cars by access tags,
+the most specific key of ACCESS_KEYS (motorcar, motor_vehicle, vehicle, access) deciding, with
+CLOSED_ACCESS values (no, private, psv...) meaning closed (so ``access=private`` +
+``motor_vehicle=yes`` is open); ``oneway`` = reversible / alternating (the direction changes
+during the day, and OSM does not say which one holds at the peak).
 
-**Direction.** ``oneway`` = yes / true / 1 → forward only; -1 / reverse → backward only;
-no / false / 0 → both. Without a ``oneway`` tag, ``junction`` = roundabout / circular and
+**Direction.** The most specific of ONEWAY_KEYS (oneway:motorcar, oneway:motor_vehicle,
+oneway:vehicle, oneway) decides: yes / true / 1 → forward only; -1 / reverse → backward only;
+no / false / 0 → both. Without one, ``junction`` = roundabout / circular and
 ``highway=motorway`` are one-way forward; everything else is two-way.
 
 **Topology.** Ways are split into links at every node used more than once (by two ways or
@@ -30,15 +31,17 @@ one without shape nodes (an exact duplicate) and zero-length loops are dropped a
 Only the largest strongly connected component is kept (every node reachable from every
 other); what it removes is counted.
 
-**Attributes.** Length: great-circle (haversine) along the geometry. Speed: ``maxspeed``
-(or ``maxspeed:forward`` / ``:backward`` for that direction) when it is a number in km/h or
-"N mph"; "50;30" takes the first; anything else (ES:urban, walk, none) falls back to the
-class default of :data:`ROAD_CLASSES`. Lanes per direction: ``lanes:forward`` /
-``lanes:backward``, else ``lanes`` (all of it on a one-way road, half of it, at least 1, on
-a two-way road, rounded down), else the class default; "2;3" takes the smallest (the
-bottleneck); lanes are whole numbers (GMNS).
-Capacity = lanes × the class's veh/h per lane. Free-flow time = length / speed in minutes.
-BPR alpha 0.15, beta 4.
+**Attributes.** Length: great-circle (haversine) along the geometry. Speed, per direction
+(:func:`speed_source`): ``maxspeed:forward`` / ``:backward``, then ``maxspeed``, then a
+country code in maxspeed:type / source:maxspeed / zone:maxspeed / zone:traffic (ZONE_SPEEDS),
+then the ``country``'s class default (COUNTRY_DEFAULTS), then the generic class default of
+:data:`ROAD_CLASSES`. Values are numbers (km/h), "N mph", "walk" (6), "none" (130) or codes;
+a list "90;30" takes its lowest. Lanes per direction (:func:`lanes_per_direction`):
+``lanes:forward`` / ``lanes:backward``, else ``lanes`` (all of it on a one-way road; on a
+two-way road what the other direction's tag and ``lanes:both_ways`` leave, else half, at least
+1, rounded down), else the class default; "2;3" takes the smallest (the bottleneck); lanes are
+whole numbers (GMNS). Capacity = lanes × the class's veh/h per lane. Free-flow time = length /
+speed in minutes. BPR alpha 0.15, beta 4.
 
 **Ids.** Network nodes keep their OSM node ids; link ids are 1..L in the order of OSM way id,
 position along the way, forward before backward (stable for the same extract).
@@ -76,15 +79,15 @@ from .package import build_package
 
 
 class RoadClass(NamedTuple):
-    speed_kmh: float  # default when maxspeed is missing or unparseable
+    speed_kmh: float  # generic default when no speed tag resolves (country=None)
     lane_capacity: float  # veh/h per lane
     lanes: int  # default lanes per direction
 
 
-# Urban defaults, Spain-like: the 2021 traffic rules set 30 km/h on streets with one lane per
-# direction and 50 km/h with two, 20 km/h on shared-surface streets. Capacities are urban
-# saturation flows (~1,800-1,900 veh/h/lane) times a typical green share at signals; motorways
-# and trunk roads are uninterrupted flow.
+# Generic defaults (country=None), urban and Spain-like: the 2021 traffic rules set 30 km/h on
+# streets with one lane per direction and 50 km/h with two, 20 km/h on shared-surface streets.
+# Capacities are urban saturation flows (~1,800-1,900 veh/h/lane) times a typical green share at
+# signals; motorways and trunk roads are uninterrupted flow. Capacities do not vary by country.
 ROAD_CLASSES: dict[str, RoadClass] = {
     "motorway": RoadClass(100.0, 1900.0, 2),
     "motorway_link": RoadClass(60.0, 1500.0, 1),
@@ -101,13 +104,152 @@ ROAD_CLASSES: dict[str, RoadClass] = {
     "living_street": RoadClass(20.0, 300.0, 1),
     "service": RoadClass(20.0, 300.0, 1),
 }
+NOT_BUILT = frozenset({"construction", "proposed"})  # own skip reasons, for the report
 EXCLUDED_SERVICE = frozenset({"parking_aisle", "driveway", "drive-through", "emergency_access"})
+# Access: the most specific key present decides; these values close the way to cars. Anything
+# else (yes, permissive, destination, customers, designated, delivery windows written as
+# conditional values...) leaves it open.
+ACCESS_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")  # most specific first
 CLOSED_ACCESS = frozenset(
     {"no", "private", "agricultural", "forestry", "emergency", "delivery", "psv", "bus"}
 )
-ACCESS_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")  # most specific first
+# Direction: the most specific oneway key present decides.
+ONEWAY_KEYS = ("oneway:motorcar", "oneway:motor_vehicle", "oneway:vehicle", "oneway")
+ONEWAY_VALUES: dict[str, tuple[bool, bool]] = {  # (forward, backward) along the node order
+    "yes": (True, False),
+    "true": (True, False),
+    "1": (True, False),
+    "-1": (False, True),
+    "reverse": (False, True),
+    "no": (True, True),
+    "false": (True, True),
+    "0": (True, True),
+}
+# Direction changes during the day (tidal lanes) or by signal (one lane in turns): OSM does not
+# say which direction holds at the modelled peak, so these ways are left out and counted.
+REVERSIBLE_ONEWAY = frozenset({"reversible", "alternating"})
+# Without any oneway tag these are one-way forward ("_link" roads are taken as tagged).
+IMPLIED_ONEWAY = (("junction", "roundabout"), ("junction", "circular"), ("highway", "motorway"))
+
 BPR_ALPHA, BPR_BETA = 0.15, 4.0
 MPH_KMH = 1.609344
+KNOT_KMH = 1.852
+WALK_KMH = 6.0  # "walk" (walking pace; German courts put Schrittgeschwindigkeit at 4-7 km/h)
+NO_LIMIT_KMH = 130.0  # "none": no legal limit; the German advisory motorway speed
+MPH_COUNTRIES = frozenset({"GB", "US"})  # "<CC>:zone<N>" is in mph there
+
+
+class ByLanes(NamedTuple):
+    """A limit that depends on the street (Spain's urban rule since 11 May 2021)."""
+
+    single_platform: float  # highway=living_street: carriageway and pavement at one level
+    one_lane: float  # one lane in the direction of travel
+    more_lanes: float  # two or more lanes in the direction of travel
+
+
+# Implicit limits by "<country>:<context>" code, as maxspeed, maxspeed:type, source:maxspeed,
+# zone:maxspeed or zone:traffic values (OSM wiki "Default speed limits"; national rules for
+# cars). Values use maxspeed syntax. "<CC>:zone<N>", "<CC>:zone:<N>" and "<CC>:<N>" (the
+# zone:maxspeed form) need no entry: N km/h (N mph in MPH_COUNTRIES). An unknown code falls
+# through to the next source.
+ZONE_SPEEDS: dict[str, str | ByLanes] = {
+    "AT:urban": "50",
+    "AT:rural": "100",
+    "AT:motorway": "130",
+    "AT:living_street": "walk",
+    "BE:urban": "50",
+    "BE:rural": "90",
+    "BE-VLG:rural": "70",
+    "BE:motorway": "120",
+    "BE:living_street": "20",
+    "CH:urban": "50",
+    "CH:rural": "80",
+    "CH:trunk": "100",
+    "CH:motorway": "120",
+    "CH:living_street": "20",
+    "DE:urban": "50",
+    "DE:rural": "100",
+    "DE:motorway": "none",
+    "DE:living_street": "walk",
+    "DE:bicycle_road": "30",
+    "DK:urban": "50",
+    "DK:rural": "80",
+    "DK:motorway": "130",
+    "ES:urban": ByLanes(single_platform=20.0, one_lane=30.0, more_lanes=50.0),
+    "ES:rural": "90",
+    "ES:trunk": "100",
+    "ES:motorway": "120",
+    "ES:living_street": "20",
+    "FI:urban": "50",
+    "FI:rural": "80",
+    "FI:trunk": "100",
+    "FI:motorway": "120",
+    "FI:living_street": "20",
+    "FR:urban": "50",
+    "FR:rural": "80",
+    "FR:trunk": "110",
+    "FR:motorway": "130",
+    "FR:living_street": "20",
+    "GB:nsl_restricted": "30 mph",
+    "GB:nsl_single": "60 mph",
+    "GB:nsl_dual": "70 mph",
+    "GB:motorway": "70 mph",
+    "IT:urban": "50",
+    "IT:rural": "90",
+    "IT:trunk": "110",
+    "IT:motorway": "130",
+    "MC:urban": "50",
+    "NL:urban": "50",
+    "NL:rural": "80",
+    "NL:trunk": "100",
+    "NL:motorway": "100",  # 06:00-19:00 since 2020, so at the modelled peak
+    "NL:living_street": "walk",
+    "PT:urban": "50",
+    "PT:rural": "90",
+    "PT:trunk": "100",
+    "PT:motorway": "120",
+    "RU:urban": "60",
+    "RU:rural": "90",
+    "RU:motorway": "110",
+    "RU:living_street": "20",
+}
+# Tags that may carry such a code, tried in this order after maxspeed itself.
+IMPLICIT_SPEED_KEYS = ("maxspeed:type", "source:maxspeed", "zone:maxspeed", "zone:traffic")
+
+
+class CountryDefaults(NamedTuple):
+    """Speed defaults of a country by road class, in maxspeed syntax (codes allowed)."""
+
+    motorway: str
+    trunk: str
+    urban: str  # primary .. residential and their links (the product models towns)
+    living_street: str
+
+
+# The ``country`` fallback when no tag gives a speed. Classes not listed (motorway_link,
+# trunk_link, service) keep the generic ROAD_CLASSES speed: ramps and alleys are limited by
+# their geometry, not by the legal limit.
+COUNTRY_DEFAULTS: dict[str, CountryDefaults] = {
+    "AT": CountryDefaults("AT:motorway", "100", "AT:urban", "AT:living_street"),
+    "BE": CountryDefaults("BE:motorway", "90", "BE:urban", "BE:living_street"),
+    "CH": CountryDefaults("CH:motorway", "CH:trunk", "CH:urban", "CH:living_street"),
+    "DE": CountryDefaults("DE:motorway", "100", "DE:urban", "DE:living_street"),
+    "DK": CountryDefaults("DK:motorway", "80", "DK:urban", "20"),
+    "ES": CountryDefaults("ES:motorway", "ES:trunk", "ES:urban", "ES:living_street"),
+    "FI": CountryDefaults("FI:motorway", "FI:trunk", "FI:urban", "FI:living_street"),
+    "FR": CountryDefaults("FR:motorway", "FR:trunk", "FR:urban", "FR:living_street"),
+    "GB": CountryDefaults("GB:motorway", "GB:nsl_dual", "GB:nsl_restricted", "20 mph"),
+    "IT": CountryDefaults("IT:motorway", "IT:trunk", "IT:urban", "20"),
+    "MC": CountryDefaults("FR:motorway", "FR:trunk", "MC:urban", "20"),
+    "NL": CountryDefaults("NL:motorway", "NL:trunk", "NL:urban", "NL:living_street"),
+    "PT": CountryDefaults("PT:motorway", "PT:trunk", "PT:urban", "20"),
+    "RU": CountryDefaults("RU:motorway", "90", "RU:urban", "RU:living_street"),
+}
+_URBAN_CLASSES = frozenset(
+    {"primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
+     "unclassified", "residential"}
+)  # fmt: skip
+
 SCHOOL_SAMPLE_M = 10.0
 SCHOOL_STREET_CLASSES = ("residential", "living_street")
 
@@ -128,6 +270,8 @@ OSM_SOURCE = {
 def skip_reason(tags) -> str | None:
     """Why a way is not part of the car network, or None when it is."""
     highway = tags.get("highway")
+    if highway in NOT_BUILT:
+        return highway
     if highway not in ROAD_CLASSES:
         return "not_a_car_road"
     if highway == "service" and tags.get("service") in EXCLUDED_SERVICE:
@@ -136,9 +280,13 @@ def skip_reason(tags) -> str | None:
         return "area"
     if not car_allowed(tags):
         return "no_car_access"
-    if tags.get("oneway") in ("reversible", "alternating"):
+    if oneway_value(tags) in REVERSIBLE_ONEWAY:
         return "reversible"
     return None
+
+
+def _first_value(value: str) -> str:
+    return value.split(";")[0].strip().lower()
 
 
 def car_allowed(tags) -> bool:
@@ -146,36 +294,73 @@ def car_allowed(tags) -> bool:
     for key in ACCESS_KEYS:
         value = tags.get(key)
         if value is not None:
-            return value.split(";")[0].strip() not in CLOSED_ACCESS
+            return _first_value(value) not in CLOSED_ACCESS
     return True
+
+
+def oneway_value(tags) -> str | None:
+    """The value of the most specific oneway key present (lower case), or None."""
+    for key in ONEWAY_KEYS:
+        value = tags.get(key)
+        if value is not None:
+            return _first_value(value)
+    return None
 
 
 def directions(tags) -> tuple[bool, bool]:
     """(forward, backward) travel allowed along the way's node order."""
-    oneway = tags.get("oneway")
-    if oneway in ("yes", "true", "1"):
-        return True, False
-    if oneway in ("-1", "reverse"):
-        return False, True
-    if oneway in ("no", "false", "0"):
-        return True, True
-    if tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway":
+    value = oneway_value(tags)
+    if value in ONEWAY_VALUES:
+        return ONEWAY_VALUES[value]
+    if any(tags.get(key) == implied for key, implied in IMPLIED_ONEWAY):
         return True, False
     return True, True
 
 
-_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
+_NUMBER = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(mph|km/h|kmh|kph|knots)?$", re.IGNORECASE)
+_ZONE = re.compile(r"^([A-Z]{2})(?:-[A-Z0-9]{1,3})?:(?:zone:?)?(\d+)$", re.IGNORECASE)
+_UNITS = {None: 1.0, "mph": MPH_KMH, "knots": KNOT_KMH}
 
 
-def parse_speed(value: str | None) -> float | None:
-    """km/h from a maxspeed value ("50", "30 mph", "50;30" → 50); None if not a number."""
+def parse_speed(value: str | None, road_class: str = "residential", lanes: int = 1) -> float | None:
+    """km/h from one maxspeed-syntax value, or None when it gives no speed.
+
+    A number (km/h), "N mph", "N knots", "walk", "none", a zone code ("ES:urban",
+    "DE:zone30", "DE:30", ...; see ZONE_SPEEDS). A list ("90;30") gives its lowest speed: the
+    strictest limit along the way binds. ``road_class`` and ``lanes`` (in the direction of
+    travel) matter only to limits that depend on them (ES:urban).
+    """
     if not value:
         return None
-    match = _NUMBER.match(value.split(";")[0])
-    if not match:
-        return None
-    speed = float(match.group(1)) * (MPH_KMH if match.group(2) == "mph" else 1.0)
-    return speed if speed > 0 else None
+    speeds = [_one_speed(part.strip(), road_class, lanes) for part in value.split(";")]
+    speeds = [s for s in speeds if s is not None and s > 0]
+    return min(speeds) if speeds else None
+
+
+def _one_speed(value: str, road_class: str, lanes: int) -> float | None:
+    match = _NUMBER.match(value)
+    if match:
+        unit = match.group(2).lower() if match.group(2) else None
+        return float(match.group(1).replace(",", ".")) * _UNITS.get(unit, 1.0)
+    lowered = value.lower()
+    if lowered == "walk":
+        return WALK_KMH
+    if lowered == "none":
+        return NO_LIMIT_KMH
+    code = value.split(":", 1)
+    if len(code) == 2:
+        rule = ZONE_SPEEDS.get(f"{code[0].upper()}:{code[1].lower()}")
+        if isinstance(rule, ByLanes):
+            if road_class == "living_street":
+                return rule.single_platform
+            return rule.one_lane if lanes <= 1 else rule.more_lanes
+        if rule is not None:
+            return _one_speed(rule, road_class, lanes)
+    zone = _ZONE.match(value)
+    if zone:
+        unit = MPH_KMH if zone.group(1).upper() in MPH_COUNTRIES else 1.0
+        return float(zone.group(2)) * unit
+    return None  # signals, variable, unknown codes...
 
 
 def parse_lanes(value: str | None) -> int | None:
@@ -193,22 +378,80 @@ def parse_lanes(value: str | None) -> int | None:
 
 
 def lanes_per_direction(tags, forward: bool, oneway: bool) -> int:
-    """Lanes in one direction of travel (see the module docstring)."""
-    key = "lanes:forward" if forward else "lanes:backward"
-    directed = parse_lanes(tags.get(key))
+    """Lanes in one direction of travel (``forward`` along the node order).
+
+    ``lanes:forward`` / ``lanes:backward`` for that direction; else ``lanes``: all of it on
+    a one-way road; on a two-way road what the other direction's tag and ``lanes:both_ways``
+    (a shared centre lane) leave, or else half of ``lanes`` minus ``lanes:both_ways``, rounded
+    down, at least 1; else the class default.
+    """
+    own, other = ("lanes:forward", "lanes:backward")[:: 1 if forward else -1]
+    directed = parse_lanes(tags.get(own))
     if directed is not None:
         return directed
     total = parse_lanes(tags.get("lanes"))
-    if total is not None:
-        return total if oneway else max(1, total // 2)
-    return ROAD_CLASSES[tags["highway"]].lanes
+    if total is None:
+        return ROAD_CLASSES[tags["highway"]].lanes
+    if oneway:
+        return total
+    total -= parse_lanes(tags.get("lanes:both_ways")) or 0
+    opposite = parse_lanes(tags.get(other))
+    if opposite is not None and total - opposite >= 1:
+        return total - opposite
+    return max(1, total // 2)
 
 
-def speed_kmh(tags, forward: bool) -> float:
-    """Free-flow speed: maxspeed of the direction, then maxspeed, then the class default."""
-    key = "maxspeed:forward" if forward else "maxspeed:backward"
-    speed = parse_speed(tags.get(key)) or parse_speed(tags.get("maxspeed"))
-    return speed or ROAD_CLASSES[tags["highway"]].speed_kmh
+def speed_kmh(tags, forward: bool, *, lanes: int = 1, country: str | None = None) -> float:
+    """Free-flow speed of one direction (see :func:`speed_source` for the order)."""
+    return speed_source(tags, forward, lanes=lanes, country=country)[0]
+
+
+def speed_source(
+    tags, forward: bool, *, lanes: int = 1, country: str | None = None
+) -> tuple[float, str]:
+    """(km/h, where it came from) for one direction of travel.
+
+    In order: ``maxspeed:forward`` / ``maxspeed:backward`` of the direction; ``maxspeed``;
+    the first code of IMPLICIT_SPEED_KEYS that ZONE_SPEEDS knows; the ``country``'s default
+    for the class (COUNTRY_DEFAULTS); the generic class default (ROAD_CLASSES). Each value is
+    read by :func:`parse_speed`; one that gives no speed passes to the next source.
+    """
+    road_class = tags["highway"]
+    for key in ("maxspeed:forward" if forward else "maxspeed:backward", "maxspeed"):
+        speed = parse_speed(tags.get(key), road_class, lanes)
+        if speed is not None:
+            return speed, key
+    for key in IMPLICIT_SPEED_KEYS:
+        value = tags.get(key)
+        if value and ":" in value:  # a code; "sign", "signal", "markings" say nothing
+            speed = parse_speed(value, road_class, lanes)
+            if speed is not None:
+                return speed, "implicit"
+    default = country_default(country, road_class)
+    if default is not None:
+        return parse_speed(default, road_class, lanes), "country_default"
+    return ROAD_CLASSES[road_class].speed_kmh, "class_default"
+
+
+def check_country(country: str | None) -> str | None:
+    """The upper-case country code, None for the generic table; ValueError when unknown."""
+    if country is None:
+        return None
+    code = country.strip().upper()
+    if code not in COUNTRY_DEFAULTS:
+        known = ", ".join(COUNTRY_DEFAULTS)
+        raise ValueError(f"no speed defaults for country {country!r}; known: {known}")
+    return code
+
+
+def country_default(country: str | None, road_class: str) -> str | None:
+    """The country's default speed for a road class (maxspeed syntax), or None."""
+    if country is None:
+        return None
+    defaults = COUNTRY_DEFAULTS[check_country(country)]
+    if road_class in ("motorway", "trunk", "living_street"):
+        return getattr(defaults, road_class)
+    return defaults.urban if road_class in _URBAN_CLASSES else None
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -314,6 +557,8 @@ class ImportReport:
     nodes: int = 0
     links: int = 0
     schools: int = 0
+    country: str | None = None  # the speed-default table used (None: generic)
+    speed_sources: dict[str, int] = field(default_factory=dict)  # directed links, before SCC
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -328,18 +573,26 @@ class OsmNetwork:
     report: ImportReport
 
 
-def read_osm(path: str | Path, *, strongly_connected: bool = True) -> OsmNetwork:
+def read_osm(
+    path: str | Path, *, strongly_connected: bool = True, country: str | None = None
+) -> OsmNetwork:
     """Read an OSM extract into a directed car network (no zones yet).
 
     With ``strongly_connected`` (the default) only the largest strongly connected component
     is kept; without it every link the tag rules allow is kept (for inspection and tests).
+    ``country`` (an ISO code of COUNTRY_DEFAULTS, e.g. "ES") picks the speed defaults for
+    roads whose tags give no speed; None (the default) uses the generic ROAD_CLASSES table.
+    Nothing is detected automatically.
     """
+    country = check_country(country)
     data = scan_osm(path)
-    report = ImportReport(highway_ways_read=len(data.ways), schools=len(data.schools))
+    report = ImportReport(
+        highway_ways_read=len(data.ways), schools=len(data.schools), country=country
+    )
     ways = _car_ways(data.ways, report)
     parts = _located_parts(ways, report)
     segments = _unique_segments(_split_at_junctions(parts), report)
-    rows = _directed_rows(segments)
+    rows = _directed_rows(segments, country, report)
     network = _to_network(rows)
     if strongly_connected:
         network = _largest_scc(network, report)
@@ -429,17 +682,23 @@ def _unique_segments(segments: list[_Part], report: ImportReport) -> list[_Part]
     return out
 
 
-def _directed_rows(segments: list[_Part]) -> dict[str, list]:
+def _directed_rows(
+    segments: list[_Part], country: str | None, report: ImportReport
+) -> dict[str, list]:
     """One row per directed link, forward before backward."""
     rows: dict[str, list] = {k: [] for k in _ROW_KEYS}
+    sources: Counter[str] = Counter()
     for seg in segments:
         tags = seg.way.tags
         forward, backward = directions(tags)
         length = polyline_length_km(seg.coords)
-        if forward:
-            _add_row(rows, seg, length, True, oneway=not backward)
-        if backward:
-            _add_row(rows, seg, length, False, oneway=not forward)
+        for direction, wanted, oneway in (
+            (True, forward, not backward),
+            (False, backward, not forward),
+        ):
+            if wanted:
+                sources[_add_row(rows, seg, length, direction, oneway=oneway, country=country)] += 1
+    report.speed_sources = dict(sorted(sources.items()))
     return rows
 
 
@@ -458,15 +717,19 @@ _ROW_KEYS = (
 )
 
 
-def _add_row(rows, seg: _Part, length: float, forward: bool, *, oneway: bool) -> None:
+def _add_row(
+    rows, seg: _Part, length: float, forward: bool, *, oneway: bool, country: str | None
+) -> str:
+    """Append one directed link; returns where its speed came from."""
     tags = seg.way.tags
     lanes = lanes_per_direction(tags, forward, oneway)
+    speed, source = speed_source(tags, forward, lanes=lanes, country=country)
     refs = seg.refs if forward else seg.refs[::-1]
     coords = seg.coords if forward else seg.coords[::-1]
     rows["from"].append(refs[0])
     rows["to"].append(refs[-1])
     rows["length"].append(length)
-    rows["speed"].append(speed_kmh(tags, forward))
+    rows["speed"].append(speed)
     rows["lanes"].append(lanes)
     rows["capacity"].append(lanes * ROAD_CLASSES[tags["highway"]].lane_capacity)
     rows["name"].append(tags.get("name", ""))
@@ -474,6 +737,7 @@ def _add_row(rows, seg: _Part, length: float, forward: bool, *, oneway: bool) ->
     rows["way"].append(seg.way.id)
     rows["geometry"].append(list(coords))
     rows["xy"].append((coords[0], coords[-1]))
+    return source
 
 
 def _to_network(rows: dict[str, list]) -> Network:
@@ -650,6 +914,7 @@ def import_osm_package(
     zone_size_m: float = 500.0,
     trips: float | None = None,
     seed: int = 42,
+    country: str | None = None,
 ) -> str:
     """Build a scenario package from an OSM extract; returns the package sha256.
 
@@ -658,7 +923,7 @@ def import_osm_package(
     """
     if template is not None and template not in TEMPLATES:
         raise ValueError(f"unknown template {template!r}; known: {', '.join(TEMPLATES)}")
-    osm = read_osm(path)
+    osm = read_osm(path, country=country)
     network, zones = add_grid_zones(osm.network, zone_size_m=zone_size_m)
     demand = gravity_demand(network, zones, trips=trips, seed=seed)
     interventions, template_meta = [], None
