@@ -45,6 +45,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/assignment.py
+	$(BIN)/python bench/osm.py
 
 clean:
 	rm -rf var/test-* var/test-media var/test-broker

@@ -146,6 +146,7 @@ class ScenarioRun(models.Model):
     log = models.TextField(blank=True)
     summary = models.JSONField(null=True, blank=True)
     links_file = models.FileField(upload_to=links_path, blank=True)
+    geojson_file = models.FileField(upload_to=links_path, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

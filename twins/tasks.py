@@ -181,8 +181,9 @@ def execute(run: ScenarioRun, reporter: ProgressReporter):
 
 def store_results(run: ScenarioRun, attempt: int, reporter: ProgressReporter, output) -> None:
     """Write the link file, then the row in one transaction, only if this attempt still owns it."""
-    name = f"runs/{run.uuid}/links-attempt{attempt}.csv"
-    stored_name = default_storage.save(name, ContentFile(output.links_csv))
+    stem = f"runs/{run.uuid}/links-attempt{attempt}"
+    stored_name = default_storage.save(f"{stem}.csv", ContentFile(output.links_csv))
+    geojson_name = default_storage.save(f"{stem}.geojson", ContentFile(output.links_geojson))
     summary = output.summary
     last_stage = "scenario" if "scenario" in summary else "baseline"
     reporter.log("finished")
@@ -194,6 +195,7 @@ def store_results(run: ScenarioRun, attempt: int, reporter: ProgressReporter, ou
             relative_gap=summary[last_stage]["relative_gap"],
             summary=summary,
             links_file=stored_name,
+            geojson_file=geojson_name,
             progress=1.0,
             finished_at=timezone.now(),
             heartbeat_at=timezone.now(),
@@ -204,6 +206,7 @@ def store_results(run: ScenarioRun, attempt: int, reporter: ProgressReporter, ou
         )
     if not updated:
         default_storage.delete(stored_name)
+        default_storage.delete(geojson_name)
 
 
 def input_hashes(run: ScenarioRun, summary: dict) -> dict:

@@ -13,5 +13,11 @@ urlpatterns = [
         name="run-create",
     ),
     path("runs/<uuid:run_uuid>/", views.run_detail, name="run-detail"),
-    path("runs/<uuid:run_uuid>/links.csv", views.run_links, name="run-links"),
+    path("runs/<uuid:run_uuid>/links.csv", views.run_links, {"fmt": "csv"}, name="run-links"),
+    path(
+        "runs/<uuid:run_uuid>/links.geojson",
+        views.run_links,
+        {"fmt": "geojson"},
+        name="run-links-geojson",
+    ),
 ]

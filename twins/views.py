@@ -117,9 +117,11 @@ def run_detail(request, run_uuid):
     return render(request, "twins/run_detail.html", {"run": run, "package": run.version.package})
 
 
-def run_links(request, run_uuid):
+def run_links(request, run_uuid, fmt: str):
+    """The per-link results of a finished run, as CSV or GeoJSON."""
     run = get_visible_run(request, run_uuid)
-    if not run.links_file:
+    stored = run.links_file if fmt == "csv" else run.geojson_file
+    if not stored:
         raise Http404()
-    filename = f"{run.version.package.slug}-run{run.pk}-links.csv"
-    return FileResponse(run.links_file.open("rb"), as_attachment=True, filename=filename)
+    filename = f"{run.version.package.slug}-run{run.pk}-links.{fmt}"
+    return FileResponse(stored.open("rb"), as_attachment=True, filename=filename)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from twins.engine.__main__ import main
-from twins.engine.package import load_package
+from twins.engine.package import DEFAULT_RELATIVE_GAP, load_package
 
 from .package_helpers import tiny_package, tntp_folder, with_descriptor, write_zip, zip_members
 
@@ -53,7 +53,11 @@ def test_pack_tntp_options_set_name_title_cost_and_stopping_rule(tmp_path):
     assert main(args) == 0
     loaded = load_package(package)
     assert (loaded.name, loaded.descriptor["title"]) == ("sioux-falls-test", "Sioux Falls")
-    assert loaded.assignment == {"algorithm": "cfw", "relative_gap": 1e-4, "max_iterations": 50}
+    assert loaded.assignment == {
+        "algorithm": "cfw",
+        "relative_gap": DEFAULT_RELATIVE_GAP,
+        "max_iterations": 50,
+    }
     assert loaded.cost == {"toll_weight": 0.5, "distance_weight": 0.1, "distance_unit": "km"}
 
 
@@ -66,8 +70,40 @@ def test_run_overrides_the_stopping_rule_from_the_command_line(tmp_path, capsys)
 
 def test_run_writes_per_link_results_on_request(tmp_path):
     package = tiny_package(tmp_path / "tiny.zip", [{"type": "close_links", "link_ids": [10]}])
-    assert main(["run", str(package), "--quiet", "--links-csv", str(tmp_path / "l.csv")]) == 0
-    assert (tmp_path / "l.csv").read_text().splitlines()[0].endswith("flow_delta,closed")
+    args = ["run", str(package), "--quiet", "--csv", str(tmp_path / "l.csv"), "--geojson",
+            str(tmp_path / "l.geojson"), "--json", str(tmp_path / "s.json")]  # fmt: skip
+    assert main(args) == 0
+    header = (tmp_path / "l.csv").read_text().splitlines()[0].split(",")
+    collection = json.loads((tmp_path / "l.geojson").read_text())
+    assert collection["type"] == "FeatureCollection"
+    assert len(collection["features"]) == 7
+    assert list(collection["features"][0]["properties"]) == header
+    assert {"flow_delta", "flow_noise", "delta_resolved", "closed", "restricted"} <= set(header)
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert {"streets", "noise"} <= set(summary)
+
+
+def test_links_csv_is_the_old_name_of_csv(tmp_path):
+    package = tiny_package(tmp_path / "tiny.zip", [{"type": "close_links", "link_ids": [10]}])
+    assert main(["run", str(package), "--quiet", "--links-csv", str(tmp_path / "a.csv")]) == 0
+    assert main(["run", str(package), "--quiet", "--csv", str(tmp_path / "b.csv")]) == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_run_prints_noise_and_the_streets_that_change(tmp_path, capsys):
+    pytest.importorskip("osmium")
+    extract = Path(__file__).parent / "fixtures" / "town.osm"
+    if not extract.is_file():
+        pytest.skip("OSM test fixture town.osm not found")
+    output = tmp_path / "town.zip"
+    main(["import-osm", str(extract), "-o", str(output), "--template", "school-streets"])
+    capsys.readouterr()
+    assert main(["run", str(output), "--quiet", "--geojson", str(tmp_path / "t.geojson")]) == 0
+    out = capsys.readouterr().out
+    assert "Average trip (min)" in out and "±" in out and "Convergence noise:" in out
+    features = json.loads((tmp_path / "t.geojson").read_text())["features"]
+    assert all(f["geometry"]["type"] == "LineString" for f in features)
+    assert any(f["properties"]["name"] for f in features)
 
 
 def test_a_bad_package_exits_2_with_the_message_and_no_traceback(tmp_path, capsys):

@@ -31,7 +31,11 @@ from twins.engine.demand import (
     haversine_km,
     polyline_length_km,
 )
-from twins.engine.interventions import apply_interventions
+from twins.engine.interventions import (
+    apply_interventions,
+    apply_interventions_report,
+    parse_features,
+)
 from twins.engine.network import Network, NetworkError
 from twins.engine.osm import (
     COUNTRY_DEFAULTS,
@@ -40,6 +44,7 @@ from twins.engine.osm import (
     School,
     check_country,
     directions,
+    features_geojson,
     import_osm_package,
     lanes_per_direction,
     parse_lanes,
@@ -810,11 +815,13 @@ def test_furness_matches_row_and_column_totals():
 
 
 def test_school_streets_close_exactly_the_nearby_residential_and_living_links(town):
-    closure = school_streets_intervention(town, radius_m=200.0)
-    network = town.network
+    closure = school_streets_intervention(radius_m=200.0)
+    network = apply_interventions(
+        town.network, [closure], features=parse_features(features_geojson(town.features))
+    )
     closed = {
         (network.link_attrs["name"][i], int(network.node_ids[network.from_idx[i]]))
-        for i in np.flatnonzero(np.isin(network.link_ids, closure["link_ids"]))
+        for i in np.flatnonzero(network.closed)
     }
     # Escuela Oeste (node, x 75 y 150 m): Calle Sur 1-2 at 150 m, Calle Escuela at 91 m;
     # Avenida Oeste (75 m) and Calle Media (150 m) are main roads; Calle Centro is 223 m away.
@@ -823,10 +830,14 @@ def test_school_streets_close_exactly_the_nearby_residential_and_living_links(to
         ("Calle Sur", 1), ("Calle Sur", 2), ("Calle Escuela", 1), ("Calle Escuela", 10),
         ("Calle Norte", 8), ("Calle Norte", 9),
     }  # fmt: skip
-    assert closure["type"] == "close_links"
-    assert closure["label"] == (
-        "School streets: residential and living streets within 200 m of 2 schools"
-    )
+    assert closure == {
+        "type": "restrict_area",
+        "near": {"amenity": "school"},
+        "radius_m": 200.0,
+        "road_classes": ["residential", "living_street"],
+        "action": "close",
+        "label": "School streets: residential and living streets within 200 m of a school",
+    }
 
 
 def test_school_streets_radius_is_a_parameter(town):
@@ -852,8 +863,10 @@ def test_school_outline_counts_along_its_edges_not_only_at_its_corners():
 
 def test_closing_school_streets_keeps_every_zone_pair_connected(town, zoned_town):
     network, _ = zoned_town
-    closure = school_streets_intervention(town)
-    assert zones_connected(apply_interventions(network, [closure]))
+    features = parse_features(features_geojson(town.features))
+    closed = apply_interventions(network, [school_streets_intervention()], features=features)
+    assert closed.closed.sum() == 6
+    assert zones_connected(closed)
 
 
 # --- the package -----------------------------------------------------------------------------
@@ -876,8 +889,11 @@ def test_import_osm_package_writes_a_package_with_licence_report_and_template(tm
     assert scenario["demand"]["synthetic"] is True
     assert scenario["import_report"]["closed_links"] == 6
     assert scenario["import_report"]["zones"] == 4
-    assert scenario["interventions"][0]["type"] == "close_links"
+    assert scenario["interventions"] == [school_streets_intervention(radius_m=200.0)]
+    assert scenario["features"] == {"format": "geojson", "resource": "features"}
     assert package.network().n_links == 30 + 4 * 3 * 2
+    # The portable rule resolves at run time against the package's own schools.
+    assert apply_interventions(package.network(), package.interventions).closed.sum() == 6
 
 
 def test_import_without_template_has_no_interventions(tmp_path):
@@ -935,11 +951,12 @@ def test_real_extract_imports_strongly_connected_with_a_school_streets_closure(i
     osm, network, zones, seconds = imported(key)
     assert is_strongly_connected(network)
     assert zones.n_zones > 0
-    closure = school_streets_intervention(osm)
-    assert closure is not None and len(closure["link_ids"]) > 0
+    assert len(school_street_links(network, osm.schools)) > 0
     assert seconds < 30, f"{key} took {seconds:.1f} s to import"
     # Closing the school streets must not cut any zone off (connectors are on main roads).
-    assert zones_connected(apply_interventions(network, [closure]))
+    features = parse_features(features_geojson(osm.features))
+    closed = apply_interventions(network, [school_streets_intervention()], features=features)
+    assert zones_connected(closed)
 
 
 @pytest.mark.slow
@@ -955,7 +972,11 @@ def test_granada_baseline_and_school_streets_assign_at_gap_1e4(imported):
     assignment = pytest.importorskip("twins.engine.assignment")
     osm, network, zones, _ = imported("granada")
     demand = gravity_demand(network, zones, seed=42)
-    closed = apply_interventions(network, [school_streets_intervention(osm)])
+    closed = apply_interventions(
+        network,
+        [school_streets_intervention()],
+        features=parse_features(features_geojson(osm.features)),
+    )
     started = time.perf_counter()
     baseline = assignment.assign(network, demand, relative_gap=1e-4)
     scenario = assignment.assign(closed, demand, relative_gap=1e-4)
@@ -964,3 +985,66 @@ def test_granada_baseline_and_school_streets_assign_at_gap_1e4(imported):
     assert baseline.unassigned_demand == 0
     assert scenario.unassigned_demand == 0
     assert baseline.tstt > 0 and scenario.tstt > 0
+
+
+# --- portable interventions and map features ------------------------------------------------------
+
+
+def test_the_import_writes_the_map_features_with_their_tags(tmp_path):
+    import_osm_package(TOWN, tmp_path / "base.zip", zone_size_m=400.0, trips=300.0)
+    package = load_package(tmp_path / "base.zip")
+    assert package.scenario["interventions"] == []  # features are kept even without a template
+    collection = json.loads(package.read_bytes("features"))
+    schools = [f for f in collection["features"] if f["properties"].get("amenity") == "school"]
+    assert sorted(f["properties"]["name"] for f in schools) == ["Colegio Este", "Escuela Oeste"]
+    assert sorted(f["geometry"]["type"] for f in schools) == ["Point", "Polygon"]
+    assert all(f["id"].split("/")[0] in ("node", "way", "relation") for f in schools)
+
+
+def test_a_school_streets_rule_applies_to_a_baseline_package_of_the_same_town(tmp_path):
+    # The scenario section travels: the rule written for one package resolves on another's.
+    import_osm_package(TOWN, tmp_path / "base.zip", zone_size_m=400.0, trips=300.0)
+    base = load_package(tmp_path / "base.zip")
+    closed = apply_interventions(base.network(), [school_streets_intervention()])
+    assert closed.closed.sum() == 6
+
+
+@pytest.fixture(scope="module")
+def school_street_packages(tmp_path_factory):
+    """Each real extract imported once as a school-streets package (loaded), by key."""
+    folder = tmp_path_factory.mktemp("school-streets")
+    cache = {}
+
+    def load(key: str):
+        if key not in cache:
+            output = folder / f"{key}.zip"
+            import_osm_package(extract(key), output, template="school-streets")
+            cache[key] = load_package(output)
+        return cache[key]
+
+    return load
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("city", ["monaco", "helsinki"])
+def test_granadas_school_streets_section_resolves_to_another_citys_own_schools(
+    school_street_packages, city
+):
+    granada_section = school_street_packages("granada").scenario["interventions"]
+    assert granada_section == [school_streets_intervention(radius_m=200.0)]  # no link ids
+    package = school_street_packages(city)
+    network = package.network()
+    # Granada's section on this city's network, against this city's features.geojson...
+    foreign, resolved = apply_interventions_report(network, granada_section)
+    # ...and the city's own import with the template.
+    own = apply_interventions(network, package.interventions)
+    assert resolved[0].links > 0
+    assert resolved[0].features == package.scenario["import_report"]["schools"]
+    np.testing.assert_array_equal(foreign.closed, own.closed)
+    assert int(own.closed.sum()) == package.scenario["import_report"]["closed_links"]
+    # Every closed link is a residential or living street near one of this city's schools.
+    osm = read_osm(extract(city))
+    schools = school_street_links(network, osm.schools)
+    assert sorted(network.link_ids[foreign.closed].tolist()) == sorted(schools.tolist())
+    classes = {network.link_attrs["road_class"][i] for i in np.flatnonzero(foreign.closed)}
+    assert classes <= {"residential", "living_street"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -22,8 +23,9 @@ from .package_helpers import tiny_package, tntp_folder
 SIDE_KEYS = {
     "tstt", "objective", "relative_gap", "iterations", "converged", "total_demand",
     "unassigned_demand", "unassigned_pairs", "unassigned_pairs_count", "vehicle_km",
-    "runtime_s", "gap_history",
+    "runtime_s", "gap_history", "assigned_demand", "average_trip_time",
 }  # fmt: skip
+DELTA_KEYS = {"tstt", "average_trip_time", "vehicle_km", "unassigned_demand", "objective"}
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +59,61 @@ def test_sioux_falls_closure_gives_baseline_scenario_and_delta(sioux_falls_run):
         summary["scenario"]["tstt"] - summary["baseline"]["tstt"]
     )
     assert tstt["percent"] == pytest.approx(tstt["absolute"] / summary["baseline"]["tstt"] * 100)
-    assert set(summary["delta"]) == {"tstt", "vehicle_km", "unassigned_demand", "objective"}
+    assert set(summary["delta"]) == DELTA_KEYS
+    for entry in summary["delta"].values():
+        assert set(entry) == {"absolute", "percent", "noise", "resolved"}
+    assert tstt["resolved"] is True and 0 <= tstt["noise"] < abs(tstt["absolute"])
+
+
+def test_every_difference_carries_its_noise(sioux_falls_run):
+    output = sioux_falls_run[0]
+    summary, table = output.summary, output.links
+    noise = summary["noise"]
+    assert 1 <= noise["baseline"]["reference_iteration"] < noise["baseline"]["final_iteration"]
+    assert noise["baseline"]["final_iteration"] == summary["baseline"]["iterations"]
+    assert noise["links_unresolved"] == sum(
+        abs(d) < n for d, n in zip(table["flow_delta"], table["flow_noise"], strict=True)
+    )
+    assert all(
+        r is (abs(d) >= n)
+        for d, n, r in zip(
+            table["flow_delta"], table["flow_noise"], table["delta_resolved"], strict=True
+        )
+    )
+    assert summary["delta"]["unassigned_demand"]["noise"] == 0.0  # reachability is exact
+
+
+def test_average_trip_time_is_tstt_per_assigned_trip(sioux_falls_run):
+    summary = sioux_falls_run[0].summary
+    for side in (summary["baseline"], summary["scenario"]):
+        assert side["average_trip_time"] == pytest.approx(side["tstt"] / side["assigned_demand"])
+
+
+def test_tntp_links_have_no_streets_and_no_map_geometry(sioux_falls_run):
+    output = sioux_falls_run[0]
+    assert output.summary["streets"]["gains"] == [] == output.summary["streets"]["losses"]
+    features = json.loads(output.links_geojson)["features"]
+    assert len(features) == 76 and all(f["geometry"] is None for f in features)
 
 
 def test_sioux_falls_lengths_are_unknown_so_vehicle_km_is_null(sioux_falls_run):
     summary = sioux_falls_run[0].summary
     assert summary["baseline"]["vehicle_km"] is None
-    assert summary["delta"]["vehicle_km"] == {"absolute": None, "percent": None}
+    assert summary["delta"]["vehicle_km"] == {
+        "absolute": None,
+        "percent": None,
+        "noise": None,
+        "resolved": None,
+    }
 
 
 def test_links_csv_shows_the_closed_link_empty_in_the_scenario(sioux_falls_run):
     links = rows(sioux_falls_run[0].links_csv)
     assert list(links[0]) == [
-        "link_id", "from_node_id", "to_node_id", "baseline_flow", "baseline_time", "baseline_vc",
-        "scenario_flow", "scenario_time", "scenario_vc", "flow_delta", "closed",
+        "link_id", "from_node_id", "to_node_id", "osm_way_id", "name", "road_class",
+        "length_km", "capacity", "baseline_flow", "baseline_time", "baseline_vc",
+        "scenario_capacity", "scenario_flow", "scenario_time", "scenario_vc", "flow_delta",
+        "time_delta", "flow_noise", "time_noise", "delta_resolved", "closed", "restricted",
     ]  # fmt: skip
     assert len(links) == 76
     closed = [row for row in links if row["closed"] == "true"]
@@ -78,6 +121,27 @@ def test_links_csv_shows_the_closed_link_empty_in_the_scenario(sioux_falls_run):
     assert float(closed[0]["scenario_flow"]) == 0.0
     assert closed[0]["scenario_vc"] == ""  # v/c of a closed link is undefined
     assert float(closed[0]["baseline_flow"]) > 0
+    assert closed[0]["delta_resolved"] == "true"  # the whole flow leaves: far above noise
+    assert {row["restricted"] for row in links} == {"false"}
+
+
+def test_a_gmns_package_gets_streets_and_a_map(tmp_path):
+    path = tiny_package(tmp_path / "tiny.zip", [{"type": "close_links", "link_ids": [10]}])
+    output = run_package(load_package(path))
+    features = json.loads(output.links_geojson)["features"]
+    # No geometry column: each line joins its end nodes' lon/lat.
+    assert features[0]["geometry"]["coordinates"] == [[-3.60, 37.17], [-3.59, 37.18]]
+    assert features[0]["properties"]["closed"] is True
+    # Unnamed links without OSM ways are not streets.
+    assert output.summary["streets"]["gains"] == [] == output.summary["streets"]["losses"]
+
+
+def test_noise_can_be_skipped(tmp_path):
+    path = tiny_package(tmp_path / "tiny.zip", [{"type": "close_links", "link_ids": [10]}])
+    output = run_package(load_package(path), estimate_noise=False)
+    assert "noise" not in output.summary and output.noise is None
+    assert set(output.summary["delta"]["tstt"]) == {"absolute", "percent"}
+    assert set(output.links["delta_resolved"]) == {None}
 
 
 def test_progress_is_reported_per_stage(sioux_falls_run):
@@ -117,7 +181,12 @@ def test_demand_cut_off_by_a_closure_is_reported_unassigned(tmp_path):
     assert scenario["unassigned_demand"] == 50.0
     assert scenario["unassigned_pairs"] == [{"origin": 2, "destination": 1, "demand": 50.0}]
     assert scenario["unassigned_pairs_count"] == 1
-    assert summary["delta"]["unassigned_demand"] == {"absolute": 50.0, "percent": None}
+    assert summary["delta"]["unassigned_demand"] == {
+        "absolute": 50.0,
+        "percent": None,
+        "noise": 0.0,
+        "resolved": True,
+    }
 
 
 def test_overrides_change_the_stopping_rule(tmp_path):
@@ -155,6 +224,7 @@ def test_the_unassigned_pair_list_is_capped_but_counted():
         tstt = objective = relative_gap = total_demand = unassigned_demand = 1.0
         iterations, converged, vehicle_km, runtime_s, gap_history = 1, True, None, 0.1, [0.5]
         unassigned_pairs = [(1, d, 1.0) for d in range(MAX_LISTED_PAIRS + 5)]
+        assigned_demand = 1.0
 
     side = side_summary(Result())
     assert len(side["unassigned_pairs"]) == MAX_LISTED_PAIRS
@@ -172,3 +242,16 @@ def test_overrides_that_would_crash_the_solver_are_refused(overrides):
 
     with pytest.raises(OverrideError, match=next(iter(overrides))):
         validate_overrides(overrides)
+
+
+def test_the_summary_says_what_each_portable_intervention_resolved_to(tmp_path):
+    from twins.engine.osm import import_osm_package
+
+    town = Path(__file__).parent / "fixtures" / "town.osm"
+    package = tmp_path / "town.zip"
+    import_osm_package(town, package, template="school-streets", zone_size_m=300.0)
+    summary = run_package(load_package(package), estimate_noise=False).summary
+    (resolved,) = summary["interventions"]["resolved"]
+    assert resolved["type"] == "restrict_area"
+    assert resolved["links"] == summary["interventions"]["closed_links"] > 0
+    assert resolved["features"] >= 1

@@ -1,5 +1,6 @@
 """The task body's rules, without a broker (a real worker runs them in test_worker.py)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -103,3 +104,26 @@ def test_an_unexpected_error_is_recorded_without_a_traceback(run, monkeypatch):
     run.refresh_from_db()
     assert run.error == "internal error (RuntimeError): boom"
     assert "Traceback" not in run.error + run.log
+
+
+def test_the_run_page_shows_noise_and_streets_and_serves_geojson(client, cast, tmp_path):
+    from tests.conftest import ROOT
+    from twins.engine.osm import import_osm_package
+    from twins.services import publish_version
+
+    extract = ROOT / "twins" / "demo_data" / "granada_es" / "granada_es.osm.gz"
+    package = tmp_path / "granada.zip"
+    import_osm_package(extract, package, template="school-streets")
+    version, _ = publish_version(package.read_bytes(), city=cast.owner_city)
+    run = ScenarioRun.objects.create(version=version)
+    assert run_scenario.apply(args=[run.pk]).get() == "succeeded"
+    run.refresh_from_db()
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "Ruido de convergencia" in page
+    top = run.summary["streets"]["gains"][0]["street"]
+    assert top in page
+    assert "© OpenStreetMap contributors" in page
+    response = client.get(run.get_absolute_url() + "links.geojson")
+    geojson = json.loads(b"".join(response.streaming_content))
+    assert geojson["type"] == "FeatureCollection"
+    assert geojson["features"][0]["geometry"]["type"] == "LineString"

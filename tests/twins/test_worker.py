@@ -98,8 +98,8 @@ def test_a_killed_worker_process_is_redelivered_and_the_run_finishes_once(
     assert attempts == {1, 2}
     assert run.summary["baseline"]["iterations"] == 400
     # Exactly one result file: the killed attempt never wrote one.
-    stored = os.listdir(os.path.dirname(run.links_file.path))
-    assert stored == ["links-attempt2.csv"]
+    stored = sorted(os.listdir(os.path.dirname(run.links_file.path)))
+    assert stored == ["links-attempt2.csv", "links-attempt2.geojson"]
     assert "attempt 2 started" in run.log
 
 

@@ -1,6 +1,7 @@
 """Command line of the scenario engine (no Django, no Celery).
 
-    python -m twins.engine run PACKAGE [--json FILE] [--gap G] [--max-iterations N]
+    python -m twins.engine run PACKAGE [--json FILE] [--geojson FILE] [--csv FILE]
+                                       [--gap G] [--max-iterations N] [--algorithm A]
     python -m twins.engine pack-tntp DIR -o PACKAGE.zip [--close FROM-TO ...] [--gap G] ...
     python -m twins.engine import-osm FILE -o PACKAGE.zip [--template school-streets] ...
 
@@ -50,7 +51,7 @@ def _seed(text: str) -> int:
 
 
 def _add_stopping_rule(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gap", type=float, help="relative gap to stop at (e.g. 1e-4)")
+    parser.add_argument("--gap", type=float, help="relative gap to stop at (default 1e-6)")
     parser.add_argument("--max-iterations", type=int, help="iteration limit")
     parser.add_argument("--algorithm", choices=("bfw", "cfw", "fw"), help="Frank-Wolfe variant")
 
@@ -65,7 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a scenario package and print a summary")
     run.add_argument("package", type=Path, help="package .zip or folder")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the results summary here")
-    run.add_argument("--links-csv", type=Path, metavar="FILE", help="write per-link results here")
+    run.add_argument(
+        "--geojson",
+        type=Path,
+        metavar="FILE",
+        help="write per-link results here as a GeoJSON FeatureCollection (WGS84)",
+    )
+    run.add_argument(
+        "--csv",
+        "--links-csv",
+        dest="csv",
+        type=Path,
+        metavar="FILE",
+        help="write per-link results here as CSV (--links-csv is the old name)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress lines")
     _add_stopping_rule(run)
 
@@ -122,8 +136,10 @@ def command_run(args: argparse.Namespace) -> int:
     print(format_summary(output.summary))
     if args.json:
         output.write_json(args.json)
-    if args.links_csv:
-        args.links_csv.write_bytes(output.links_csv)
+    if args.csv:
+        args.csv.write_bytes(output.links_csv)
+    if args.geojson:
+        args.geojson.write_bytes(output.links_geojson)
     return EXIT_OK
 
 
@@ -182,6 +198,37 @@ def _percent(delta: dict | None, key: str) -> str:
     return "" if percent is None else f"{percent:+.2f} %"
 
 
+def _noise_cell(delta: dict | None, key: str, spec: str) -> str:
+    """ "± noise" of a difference, with "(unresolved)" when it is smaller than its noise."""
+    entry = (delta or {}).get(key) or {}
+    if entry.get("noise") is None or entry.get("absolute") is None:
+        return ""
+    text = f"{entry['absolute']:+{spec}} ± {entry['noise']:{spec}}"
+    return text + ("" if entry.get("resolved") else " (unresolved)")
+
+
+def _street_lines(streets: dict, count: int = 5) -> list[str]:
+    vkm = streets["ranked_by"] == "vehicle_km_delta"
+    lines = []
+    for title, key in (("gain", "gains"), ("lose", "losses")):
+        if not streets[key]:
+            continue
+        lines += ["", f"Streets that {title} the most traffic ({streets['units']}):"]
+        for entry in streets[key][:count]:
+            if vkm:
+                value, noise = entry["vehicle_km_delta"], entry["vehicle_km_noise"]
+            else:
+                value = entry["max_link_flow_gain" if key == "gains" else "max_link_flow_loss"]
+                noise = None
+            note = "" if noise is None else f" ± {noise:,.1f}"
+            if entry.get("resolved") is False:
+                note += " (unresolved)"
+            if entry["closed_links"]:
+                note += f", {entry['closed_links']} link(s) closed"
+            lines.append(f"  {entry['street'][:40]:40} {value:+12,.1f}{note}")
+    return lines
+
+
 def format_summary(summary: dict) -> str:
     """The human-readable summary of a run (what ``run`` prints)."""
     base, scen, delta = summary["baseline"], summary.get("scenario"), summary.get("delta")
@@ -202,12 +249,16 @@ def format_summary(summary: dict) -> str:
         ("Total demand", "total_demand", ",.1f"),
         ("Unassigned demand", "unassigned_demand", ",.1f"),
         ("Vehicle-km", "vehicle_km", ",.1f"),
+        ("Average trip (min)", "average_trip_time", ",.2f"),
         ("Runtime (s)", "runtime_s", ".2f"),
     ]
     for label, key, spec in rows:
-        scenario_cell = _fmt(scen[key], spec) if scen else ""
+        scenario_cell = _fmt(scen.get(key), spec) if scen else ""
         change = _percent(delta, key) if key in (delta or {}) else ""
-        lines.append(f"{label:22}{_fmt(base[key], spec):>16}{scenario_cell:>16}{change:>12}")
+        lines.append(
+            f"{label:22}{_fmt(base.get(key), spec):>16}{scenario_cell:>16}{change:>12}"
+            f"  {_noise_cell(delta, key, spec)}"
+        )
     for name, side in (("baseline", base), ("scenario", scen)):
         if side and not side["converged"]:
             lines.append(
@@ -218,6 +269,15 @@ def format_summary(summary: dict) -> str:
                 f"Note: {side['unassigned_pairs_count']} OD pairs of the {name} have no path; "
                 "their demand is reported as unassigned."
             )
+    noise = summary.get("noise")
+    if noise:
+        lines.append(
+            f"Convergence noise: {noise['links_changed_resolved']} links change by more than "
+            f"their noise, {noise['links_unresolved']} links' changes are within it "
+            "(docs/results.md)."
+        )
+    if summary.get("streets"):
+        lines += _street_lines(summary["streets"])
     return "\n".join(line.rstrip() for line in lines)
 
 

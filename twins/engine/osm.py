@@ -46,16 +46,20 @@ speed in minutes. BPR alpha 0.15, beta 4.
 **Ids.** Network nodes keep their OSM node ids; link ids are 1..L in the order of OSM way id,
 position along the way, forward before backward (stable for the same extract).
 
-**Schools** (``amenity=school``): a node is its location; a way (closed or clipped) or a
-multipolygon is its outline, sampled every :data:`SCHOOL_SAMPLE_M` metres along the edges
-so a street next to a long wall is found even far from the corners. The school-streets
-template closes every link of the chosen classes (default residential and living_street)
-whose geometry comes within ``radius_m`` of any sampled school point.
+**Map features** (``amenity`` in :data:`FEATURE_AMENITIES`: schools, kindergartens, colleges,
+universities, hospitals) are kept with all their tags and written to the package as
+``features.geojson``: a node is a Point; a complete closed way a Polygon; an open or clipped
+way a LineString of its located nodes; a multipolygon a MultiPolygon of its outer rings.
+**Schools** are the ``amenity=school`` ones. The school-streets template writes the portable
+intervention ``restrict_area`` near ``amenity=school``: at run time it closes every link of the
+chosen classes (default residential and living_street) whose geometry comes within
+``radius_m`` of a school (outlines sampled every :data:`SCHOOL_SAMPLE_M` metres along the
+edges, so a street next to a long wall is found even far from the corners) or lies inside
+one, on whatever network the package's scenario is applied to.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,14 +70,13 @@ import numpy as np
 import osmium
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from .demand import (
-    LocalProjection,
     add_grid_zones,
     gravity_demand,
     polyline_length_km,
 )
+from .interventions import FEATURE_SAMPLE_M, apply_interventions_report, parse_features
 from .network import Network, NetworkError
 from .package import build_package
 
@@ -250,8 +253,10 @@ _URBAN_CLASSES = frozenset(
      "unclassified", "residential"}
 )  # fmt: skip
 
-SCHOOL_SAMPLE_M = 10.0
+SCHOOL_SAMPLE_M = FEATURE_SAMPLE_M
 SCHOOL_STREET_CLASSES = ("residential", "living_street")
+# amenity values kept as map features (features.geojson) for restrict_area "near" rules.
+FEATURE_AMENITIES = ("school", "kindergarten", "college", "university", "hospital")
 
 ODBL_LICENSE = {
     "name": "ODbL-1.0",
@@ -469,16 +474,28 @@ class RawWay:
 
 @dataclass
 class School:
+    """A map feature (a school, or another amenity of FEATURE_AMENITIES)."""
+
     osm_type: str  # "node", "way" or "relation"
     osm_id: int
     name: str
     outline: list[list[tuple[float, float]]]  # rings (or one point) of (lon, lat)
+    tags: dict[str, str] = field(default_factory=lambda: {"amenity": "school"})
+    area: bool = False  # the outline's rings are complete closed rings (a polygon)
+
+    @property
+    def is_school(self) -> bool:
+        return self.tags.get("amenity") == "school"
 
 
 @dataclass
 class OsmData:
     ways: list[RawWay]
-    schools: list[School]
+    features: list[School]
+
+    @property
+    def schools(self) -> list[School]:
+        return [f for f in self.features if f.is_school]
 
 
 def scan_osm(path: str | Path) -> OsmData:
@@ -490,7 +507,7 @@ def scan_osm(path: str | Path) -> OsmData:
     # that a clipped outline still counts.
     processor = (
         osmium.FileProcessor(str(path))
-        .with_areas(osmium.filter.TagFilter(("amenity", "school")))
+        .with_areas(osmium.filter.TagFilter(*(("amenity", a) for a in FEATURE_AMENITIES)))
         .with_filter(osmium.filter.KeyFilter("highway", "amenity"))
     )
     data = OsmData([], [])
@@ -501,18 +518,21 @@ def scan_osm(path: str | Path) -> OsmData:
 
 
 def _collect(obj, data: OsmData) -> None:
-    is_school = obj.tags.get("amenity") == "school"
+    is_feature = obj.tags.get("amenity") in FEATURE_AMENITIES
     if obj.is_way():
         coords = [_location(n) for n in obj.nodes]
         if "highway" in obj.tags:
             data.ways.append(RawWay(obj.id, dict(obj.tags), [n.ref for n in obj.nodes], coords))
-        if is_school:
-            _add_school(data, "way", obj, [[c for c in coords if c is not None]])
-    elif obj.is_node() and is_school and obj.location.valid():
+        if is_feature:
+            located = [c for c in coords if c is not None]
+            area = len(located) == len(coords) >= 4 and located[0] == located[-1]
+            _add_school(data, "way", obj, [located], area=area)
+    elif obj.is_node() and is_feature and obj.location.valid():
         _add_school(data, "node", obj, [[(obj.location.lon, obj.location.lat)]])
-    elif obj.is_area() and is_school and not obj.from_way():
+    elif obj.is_area() and is_feature and not obj.from_way():
         rings = [[c for c in map(_location, ring) if c] for ring in obj.outer_rings()]
-        _add_school(data, "relation", obj, rings, osm_id=obj.orig_id())
+        closed = all(len(r) >= 4 and r[0] == r[-1] for r in rings if r)
+        _add_school(data, "relation", obj, rings, osm_id=obj.orig_id(), area=closed)
 
 
 def _location(node_ref) -> tuple[float, float] | None:
@@ -520,11 +540,12 @@ def _location(node_ref) -> tuple[float, float] | None:
     return (loc.lon, loc.lat) if loc.valid() else None
 
 
-def _add_school(data: OsmData, osm_type, obj, rings, osm_id=None) -> None:
+def _add_school(data: OsmData, osm_type, obj, rings, osm_id=None, area=False) -> None:
     rings = [r for r in rings if r]
     if rings:
         name = obj.tags.get("name", "")
-        data.schools.append(School(osm_type, osm_id or obj.id, name, rings))
+        tags = dict(obj.tags)
+        data.features.append(School(osm_type, osm_id or obj.id, name, rings, tags, area))
 
 
 # --- building the network ---------------------------------------------------------------
@@ -557,6 +578,7 @@ class ImportReport:
     nodes: int = 0
     links: int = 0
     schools: int = 0
+    map_features: int = 0  # amenity features of FEATURE_AMENITIES, schools included
     country: str | None = None  # the speed-default table used (None: generic)
     speed_sources: dict[str, int] = field(default_factory=dict)  # directed links, before SCC
 
@@ -566,11 +588,12 @@ class ImportReport:
 
 @dataclass
 class OsmNetwork:
-    """The road network of an extract, its schools and the import report."""
+    """The road network of an extract, its schools, the import report and its map features."""
 
     network: Network
     schools: list[School]
     report: ImportReport
+    features: list[School] = field(default_factory=list)  # FEATURE_AMENITIES, schools included
 
 
 def read_osm(
@@ -587,7 +610,10 @@ def read_osm(
     country = check_country(country)
     data = scan_osm(path)
     report = ImportReport(
-        highway_ways_read=len(data.ways), schools=len(data.schools), country=country
+        highway_ways_read=len(data.ways),
+        schools=len(data.schools),
+        map_features=len(data.features),
+        country=country,
     )
     ways = _car_ways(data.ways, report)
     parts = _located_parts(ways, report)
@@ -597,7 +623,7 @@ def read_osm(
     if strongly_connected:
         network = _largest_scc(network, report)
     report.nodes, report.links = network.n_nodes, network.n_links
-    return OsmNetwork(network, data.schools, report)
+    return OsmNetwork(network, data.schools, report, data.features)
 
 
 def _car_ways(ways: list[RawWay], report: ImportReport) -> list[RawWay]:
@@ -823,68 +849,62 @@ def school_street_links(
     radius_m: float = 200.0,
     road_classes=SCHOOL_STREET_CLASSES,
 ) -> np.ndarray:
-    """Ids of the links of ``road_classes`` whose geometry comes within ``radius_m`` of a school."""
-    if not schools:
-        return np.zeros(0, dtype=np.int64)
-    proj = LocalProjection.around(network.node_y)
-    tree = cKDTree(np.vstack([_school_points(s, proj) for s in schools]))
-    classes = set(road_classes)
-    hits = [
-        network.link_ids[i]
-        for i, (cls, geom) in enumerate(
-            zip(network.link_attrs["road_class"], network.link_attrs["geometry"], strict=True)
-        )
-        if cls in classes and _near(proj.xy(*np.asarray(geom).T), tree, radius_m)
-    ]
-    return np.array(hits, dtype=np.int64)
+    """Ids of the links of ``road_classes`` whose geometry comes within ``radius_m`` of a school
+    (or lies inside one): what the school-streets intervention resolves to on ``network``."""
+    intervention = school_streets_intervention(radius_m=radius_m, road_classes=road_classes)
+    features = parse_features(features_geojson([s for s in schools if s.is_school]))
+    _, resolved = apply_interventions_report(network, [intervention], features=features)
+    return network.link_ids[resolved[0].link_positions]
 
 
-def _school_points(school: School, proj: LocalProjection) -> np.ndarray:
-    """The school's outline in metres, densified so no gap exceeds SCHOOL_SAMPLE_M."""
-    rings = [proj.xy(*np.asarray(ring, dtype=float).T) for ring in school.outline]
-    return np.vstack([_densify(ring, SCHOOL_SAMPLE_M) for ring in rings])
+def features_geojson(features: list[School]) -> dict:
+    """The map features as a GeoJSON FeatureCollection (WGS84), tags as properties."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": f"{f.osm_type}/{f.osm_id}",
+                "geometry": _feature_geometry(f),
+                "properties": dict(f.tags),
+            }
+            for f in features
+        ],
+    }
 
 
-def _densify(xy: np.ndarray, step: float) -> np.ndarray:
-    points = [xy[:1]]
-    for a, b in zip(xy[:-1], xy[1:], strict=True):
-        n = max(1, math.ceil(np.hypot(*(b - a)) / step))
-        t = np.arange(1, n + 1)[:, None] / n
-        points.append(a + t * (b - a))
-    return np.vstack(points)
-
-
-def _near(xy: np.ndarray, tree: cKDTree, radius: float) -> bool:
-    """Does the polyline ``xy`` pass within ``radius`` of any point of ``tree``?"""
-    for a, b in zip(xy[:-1], xy[1:], strict=True):
-        half = np.hypot(*(b - a)) / 2
-        candidates = tree.query_ball_point((a + b) / 2, radius + half)
-        if candidates and _segment_distance(tree.data[candidates], a, b).min() <= radius:
-            return True
-    return False
-
-
-def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distances from points to the segment a-b."""
-    ab = b - a
-    denom = float(ab @ ab)
-    t = np.zeros(len(points)) if denom == 0 else np.clip((points - a) @ ab / denom, 0.0, 1.0)
-    return np.hypot(*(points - (a + t[:, None] * ab)).T)
+def _feature_geometry(feature: School) -> dict:
+    rings = [[[float(x), float(y)] for x, y in ring] for ring in feature.outline]
+    if feature.osm_type == "node":
+        return {"type": "Point", "coordinates": rings[0][0]}
+    if feature.area:
+        if len(rings) == 1 and feature.osm_type == "way":
+            return {"type": "Polygon", "coordinates": rings}
+        return {"type": "MultiPolygon", "coordinates": [[ring] for ring in rings]}
+    lines = [ring for ring in rings if len(ring) >= 2]
+    points = [ring[0] for ring in rings if len(ring) == 1]
+    if len(lines) == 1 and not points:
+        return {"type": "LineString", "coordinates": lines[0]}
+    if lines and not points:
+        return {"type": "MultiLineString", "coordinates": lines}
+    return {"type": "MultiPoint", "coordinates": [p for ring in rings for p in ring]}
 
 
 def school_streets_intervention(
-    osm: OsmNetwork, *, radius_m: float = 200.0, road_classes=SCHOOL_STREET_CLASSES
-) -> dict | None:
-    """The v1 ``close_links`` intervention of the school-streets template (None if no links)."""
-    link_ids = school_street_links(
-        osm.network, osm.schools, radius_m=radius_m, road_classes=road_classes
-    )
-    if len(link_ids) == 0:
-        return None
+    *, radius_m: float = 200.0, road_classes=SCHOOL_STREET_CLASSES
+) -> dict:
+    """The portable v1 intervention of the school-streets template: ``restrict_area`` near
+    ``amenity=school``, resolved against the schools of whatever network it is applied to."""
     # "residential and living streets" from ("residential", "living_street")
     streets = " and ".join(c.removesuffix("_street").replace("_", " ") for c in road_classes)
-    label = f"School streets: {streets} streets within {radius_m:g} m of {len(osm.schools)} schools"
-    return {"type": "close_links", "link_ids": [int(i) for i in link_ids], "label": label}
+    return {
+        "type": "restrict_area",
+        "near": {"amenity": "school"},
+        "radius_m": float(radius_m),
+        "road_classes": list(road_classes),
+        "action": "close",
+        "label": f"School streets: {streets} streets within {radius_m:g} m of a school",
+    }
 
 
 def school_streets_template(radius_m: float, road_classes=SCHOOL_STREET_CLASSES) -> dict:
@@ -928,22 +948,34 @@ def import_osm_package(
     demand = gravity_demand(network, zones, trips=trips, seed=seed)
     interventions, template_meta = [], None
     if template == "school-streets":
-        closure = school_streets_intervention(osm, radius_m=radius_m)
-        interventions = [closure] if closure else []
+        interventions = [school_streets_intervention(radius_m=radius_m)]
         template_meta = school_streets_template(radius_m)
-    meta = package_meta(Path(path), osm, zones.n_zones, demand.total, interventions, template_meta)
+    features = features_geojson(osm.features)
+    # The interventions stay portable; the count of links they close here goes in the report.
+    _, resolved = apply_interventions_report(
+        network, interventions, features=parse_features(features)
+    )
+    closed = sum(r.links for r in resolved)
+    meta = package_meta(Path(path), osm, zones.n_zones, demand.total, closed, template_meta)
     return build_package(
-        output, network=network, demand=demand, interventions=interventions, meta=meta
+        output,
+        network=network,
+        demand=demand,
+        interventions=interventions,
+        meta=meta,
+        features=features,
     )
 
 
 def package_meta(
-    path: Path, osm: OsmNetwork, n_zones: int, trips: float, interventions, template
+    path: Path, osm: OsmNetwork, n_zones: int, trips: float, closed: int, template
 ) -> dict:
-    """Descriptor fields for an OSM-derived package: names, ODbL licence, attribution, report."""
+    """Descriptor fields for an OSM-derived package: names, ODbL licence, attribution, report.
+
+    ``closed`` is the number of links the interventions resolve to on this network.
+    """
     stem = path.name.split(".")[0]
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "osm"
-    closed = sum(len(i["link_ids"]) for i in interventions)
     report = osm.report.as_dict() | {
         "zones": n_zones,
         "trips": round(trips, 6),  # the matrix sum, without float dust

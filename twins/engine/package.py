@@ -33,9 +33,19 @@ from pathlib import Path, PurePosixPath
 import jsonschema
 
 from . import gmns, tntp
-from .interventions import InterventionError, apply_interventions
+from .interventions import (
+    InterventionError,
+    MapFeature,
+    apply_interventions,
+    attach_features,
+    parse_features,
+)
 from .network import Demand, Network, NetworkError
 
+# The default stopping rule resolves per-link differences between baseline and scenario:
+# measured on Granada's school streets, 1e-4 left links off by up to 42 veh/h and 1e-6 by
+# 3.5 veh/h, at 0.22 s a run (docs/results.md).
+DEFAULT_RELATIVE_GAP = 1e-6
 DESCRIPTOR = "datapackage.json"
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 FRICTIONLESS_FIELDS = (
@@ -51,7 +61,9 @@ RESOURCE_FORMATS = {
     ("gmns", "link"): "csv",
     ("tntp", "demand"): "tntp",
     ("od-csv", "demand"): "csv",
+    ("geojson", "features"): "geojson",
 }
+FEATURES_PATH = "features.geojson"
 _CHUNK = 1 << 16
 
 
@@ -419,6 +431,12 @@ def scenario_references(scenario: dict) -> dict[str, tuple[str, str]]:
         demand["resource"],
         RESOURCE_FORMATS[demand["format"], "demand"],
     )
+    if "features" in scenario:
+        features = scenario["features"]
+        refs["scenario.features.resource"] = (
+            features["resource"],
+            RESOURCE_FORMATS[features["format"], "features"],
+        )
     return refs
 
 
@@ -459,6 +477,7 @@ class LoadedPackage:
         self._resources = {r["name"]: r for r in descriptor["resources"]}
         self._network: Network | None = None
         self._demand: Demand | None = None
+        self._features: list[MapFeature] | None = None
 
     @property
     def name(self) -> str:
@@ -481,7 +500,7 @@ class LoadedPackage:
     @property
     def assignment(self) -> dict:
         """The stopping rule with defaults filled in (algorithm, relative_gap, max_iterations)."""
-        rule = {"algorithm": "bfw", "relative_gap": 1e-4, "max_iterations": 1000}
+        rule = {"algorithm": "bfw", "relative_gap": DEFAULT_RELATIVE_GAP, "max_iterations": 1000}
         return rule | self.scenario.get("assignment", {})
 
     def resource(self, name: str) -> dict:
@@ -503,7 +522,29 @@ class LoadedPackage:
         """The package's network (parsed once; treat it as read-only)."""
         if self._network is None:
             self._network = self._read_network()
+            if self.has_features:
+                # restrict_area "near" rules resolve against them (read on first use).
+                attach_features(self._network, self.features)
         return self._network
+
+    @property
+    def has_features(self) -> bool:
+        """Does the package hold map features (scenario.features)?"""
+        return "features" in self.scenario
+
+    def features(self) -> list[MapFeature] | None:
+        """The package's map features (scenario.features), None when it has none."""
+        if not self.has_features:
+            return None
+        if self._features is None:
+            resource = self.resource(self.scenario["features"]["resource"])
+            where = resource["path"]
+            try:
+                collection = _parse_json(self.read_bytes(resource["name"]), where)
+                self._features = parse_features(collection, f"{where}: features")
+            except ValueError as exc:
+                raise PackageError(str(exc)) from None
+        return self._features
 
     def demand(self, network: Network) -> Demand:
         """The package's demand over ``network``'s zones."""
@@ -574,6 +615,7 @@ class LoadedPackage:
         self._check_table_headers()
         network = self.network()
         self.demand(network)
+        self.features()
         try:
             apply_interventions(network, self.interventions)
         except InterventionError as exc:
@@ -590,6 +632,22 @@ class LoadedPackage:
                     f"{DESCRIPTOR}: resources[{i}].schema.fields: do not match the columns "
                     f"of {resource['path']}"
                 )
+
+
+def _parse_json(data: bytes, where: str):
+    """Strict JSON (UTF-8, no NaN or Infinity) of a resource; ValueError naming it."""
+
+    def no_constants(token):
+        raise ValueError(f"{where}: {token} is not valid JSON")
+
+    try:
+        return json.loads(data.decode("utf-8-sig"), parse_constant=no_constants)
+    except UnicodeDecodeError:
+        raise ValueError(f"{where}: not UTF-8 text") from None
+    except RecursionError:
+        raise ValueError(f"{where}: nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: invalid JSON ({exc})") from None
 
 
 @contextmanager
@@ -763,13 +821,21 @@ TNTP_SOURCE = {
 
 
 def build_package(
-    output: str | Path, *, network: Network, demand: Demand, interventions: list[dict], meta: dict
+    output: str | Path,
+    *,
+    network: Network,
+    demand: Demand,
+    interventions: list[dict],
+    meta: dict,
+    features: dict | None = None,
 ) -> str:
     """Write a GMNS package (node.csv, link.csv, demand.csv) for a network and demand.
 
     ``meta`` holds the Frictionless fields (name, title, version (default
     1.0.0), licenses, ...) and optionally the scenario's ``cost``,
-    ``assignment`` and ``template``. Returns the package sha256.
+    ``assignment`` and ``template``. ``features`` (a GeoJSON FeatureCollection in
+    WGS84, tags as properties) becomes ``features.geojson``, which
+    ``restrict_area`` interventions with ``near`` match. Returns the package sha256.
     """
     descriptor = _descriptor_from_meta(meta)
     node_csv, link_csv = gmns.write_network(network)
@@ -795,7 +861,23 @@ def build_package(
         **{key: meta[key] for key in SCENARIO_META_FIELDS if key in meta},
         "interventions": list(interventions),
     }
+    if features is not None:
+        files[FEATURES_PATH] = _geojson_bytes(features)
+        descriptor["resources"].append(
+            {"name": "features", "path": FEATURES_PATH, "format": "geojson",
+             "mediatype": "application/geo+json",
+             "title": "Map features that interventions select by tag (WGS84)"}
+        )  # fmt: skip
+        descriptor["scenario"]["features"] = {"format": "geojson", "resource": "features"}
     return write_package(output, descriptor=descriptor, files=files)
+
+
+def _geojson_bytes(collection: dict) -> bytes:
+    """Compact, deterministic GeoJSON text (one feature per line, for readable diffs)."""
+    features = collection.get("features", [])
+    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in features]
+    body = ",\n".join(lines)
+    return ('{"type":"FeatureCollection","features":[\n' + body + "\n]}\n").encode("utf-8")
 
 
 def _descriptor_from_meta(meta: dict) -> dict:
@@ -890,7 +972,11 @@ def pack_tntp(
             },
             "demand": {"format": "tntp", "resource": "trips", "synthetic": False},
             "cost": _tntp_cost(tntp_meta, cost or {}),
-            "assignment": {"algorithm": "bfw", "relative_gap": 1e-4, "max_iterations": 1000}
+            "assignment": {
+                "algorithm": "bfw",
+                "relative_gap": DEFAULT_RELATIVE_GAP,
+                "max_iterations": 1000,
+            }
             | (assignment or {}),
             "interventions": [
                 {"type": "close_links", "node_pairs": [[a, b]], "label": f"Close {a}-{b}"}

@@ -9,8 +9,6 @@ and a per-link CSV.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Callable
@@ -21,16 +19,30 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import ENGINE_NAME, __version__
-from .interventions import apply_interventions
+from .interventions import apply_interventions_report
 from .network import Demand, Network
 from .package import LoadedPackage, schema_error
+from .results import (
+    NOISE_METHOD,
+    RunNoise,
+    SideNoise,
+    average_trip_time,
+    earlier_iterate,
+    link_geometries,
+    link_table,
+    links_csv,
+    links_geojson,
+    resolved,
+    side_trip_time_noise,
+    street_changes,
+)
 
 if TYPE_CHECKING:
     from .assignment import AssignmentResult
 
 OVERRIDABLE = ("algorithm", "relative_gap", "max_iterations")
 MAX_LISTED_PAIRS = 100  # unassigned OD pairs listed per side; the count is always complete
-DELTA_KEYS = ("tstt", "vehicle_km", "unassigned_demand", "objective")
+DELTA_KEYS = ("tstt", "average_trip_time", "vehicle_km", "unassigned_demand", "objective")
 
 StageProgress = Callable[[str, int, float, float], None]
 
@@ -41,12 +53,19 @@ class OverrideError(ValueError):
 
 @dataclass
 class RunOutput:
-    """What a run produces: the results summary, per-link results and the raw results."""
+    """What a run produces: the results summary, per-link results and the raw results.
+
+    ``links`` is the per-link table (columns, network link order); ``links_csv`` and
+    ``links_geojson`` are it written as CSV and as a GeoJSON FeatureCollection.
+    """
 
     summary: dict
     links_csv: bytes
     baseline: AssignmentResult
     scenario: AssignmentResult | None
+    links: dict[str, list]
+    links_geojson: bytes
+    noise: RunNoise | None = None
 
     def summary_json(self) -> bytes:
         """The summary as UTF-8 JSON (strict: no NaN or Infinity)."""
@@ -97,29 +116,61 @@ def assignment_rule(pkg: LoadedPackage, overrides: dict | None = None) -> dict:
 
 
 def run_package(
-    pkg: LoadedPackage, overrides: dict | None = None, progress: StageProgress | None = None
+    pkg: LoadedPackage,
+    overrides: dict | None = None,
+    progress: StageProgress | None = None,
+    *,
+    estimate_noise: bool = True,
 ) -> RunOutput:
     """Run the baseline and (if the package has interventions) the scenario assignment.
 
     ``overrides`` may set ``algorithm``, ``relative_gap`` and ``max_iterations``;
     anything else is an :class:`OverrideError`. ``progress(stage, iteration,
     gap, elapsed_s)`` is called once per iteration with stage "baseline" or
-    "scenario". Invalid interventions raise InterventionError.
+    "scenario". Invalid interventions raise InterventionError. With a scenario and
+    ``estimate_noise``, each side is re-run (without progress) to the iterate its
+    convergence noise is measured from (docs/results.md).
     """
     rule = assignment_rule(pkg, overrides)
     network = pkg.network()
     demand = pkg.demand(network)
-    scenario_network = (
-        apply_interventions(network, pkg.interventions) if pkg.interventions else None
-    )
+    scenario_network, resolved = None, []
+    if pkg.interventions:
+        scenario_network, resolved = apply_interventions_report(
+            network, pkg.interventions, features=pkg.features()
+        )
     baseline = _assign(pkg, network, demand, rule, "baseline", progress)
-    scenario = None
+    scenario = noise = None
     if scenario_network is not None:
         scenario = _assign(pkg, scenario_network, demand, rule, "scenario", progress)
-    summary = build_summary(pkg, rule, baseline, scenario, scenario_network)
+        if estimate_noise:
+            noise = RunNoise(
+                baseline=SideNoise.between(
+                    baseline, earlier_iterate(network, demand, baseline, rule, pkg.cost)
+                ),
+                scenario=SideNoise.between(
+                    scenario,
+                    earlier_iterate(scenario_network, demand, scenario, rule, pkg.cost),
+                ),
+            )
+    summary = build_summary(pkg, rule, baseline, scenario, scenario_network, noise)
+    # What each (possibly portable) intervention resolved to on this network, with a
+    # warning where a rule matched nothing.
+    summary["interventions"]["resolved"] = [item.as_dict() for item in resolved]
     summary["demand"] = {"synthetic": demand.synthetic, "description": demand.description}
-    csv_bytes = links_csv(network, baseline, scenario_network, scenario)
-    return RunOutput(summary=summary, links_csv=csv_bytes, baseline=baseline, scenario=scenario)
+    table = link_table(network, baseline, scenario_network, scenario, noise)
+    if scenario is not None:
+        summary["streets"] = street_changes(table)
+    geographic = pkg.scenario["network"]["format"] == "gmns"  # GMNS x/y are WGS84 lon/lat
+    return RunOutput(
+        summary=summary,
+        links_csv=links_csv(table),
+        baseline=baseline,
+        scenario=scenario,
+        links=table,
+        links_geojson=links_geojson(table, link_geometries(network, geographic)),
+        noise=noise,
+    )
 
 
 def _assign(
@@ -180,28 +231,65 @@ def side_summary(result) -> dict:
             for o, d, v in pairs[:MAX_LISTED_PAIRS]
         ],
         "vehicle_km": _number(result.vehicle_km),
+        "assigned_demand": _number(getattr(result, "assigned_demand", None)),
+        "average_trip_time": _number(average_trip_time(result)),
         "runtime_s": _number(result.runtime_s),
         "gap_history": [_number(gap) for gap in result.gap_history],
     }
 
 
-def delta_summary(baseline: dict, scenario: dict) -> dict:
-    """Scenario minus baseline, absolute and in percent of the baseline (None when undefined)."""
+def delta_summary(baseline: dict, scenario: dict, noise: dict | None = None) -> dict:
+    """Scenario minus baseline, absolute and in percent of the baseline (None when undefined).
+
+    With ``noise`` (key -> noise of the difference, None when unknown), each entry also
+    has ``noise`` and ``resolved`` (False when the absolute difference is below its noise).
+    """
     delta = {}
     for key in DELTA_KEYS:
         before, after = baseline[key], scenario[key]
-        if before is None or after is None:
-            delta[key] = {"absolute": None, "percent": None}
-            continue
-        percent = (after - before) / before * 100.0 if before != 0 else None
-        delta[key] = {"absolute": _number(after - before), "percent": _number(percent)}
+        entry = {"absolute": None, "percent": None}
+        if before is not None and after is not None:
+            percent = (after - before) / before * 100.0 if before != 0 else None
+            entry = {"absolute": _number(after - before), "percent": _number(percent)}
+        if noise is not None:
+            entry["noise"] = _number(noise.get(key))
+            entry["resolved"] = resolved(entry["absolute"], entry["noise"])
+        delta[key] = entry
     return delta
 
 
-def build_summary(pkg: LoadedPackage, rule: dict, baseline, scenario, scenario_network) -> dict:
+def _total_noise(noise: RunNoise, baseline, scenario) -> dict:
+    totals = {key: noise.total(key) for key in DELTA_KEYS if key != "average_trip_time"}
+    totals["average_trip_time"] = side_trip_time_noise(
+        noise.baseline, baseline
+    ) + side_trip_time_noise(noise.scenario, scenario)
+    return totals
+
+
+def noise_summary(noise: RunNoise, delta: np.ndarray) -> dict:
+    """How the noise was estimated, and how many link differences it leaves unresolved.
+
+    ``links_changed_resolved`` counts links whose |flow delta| exceeds its noise.
+    """
+    unresolved = np.abs(delta) < noise.flow
+    changed = np.abs(delta) > noise.flow
+    return {
+        "method": NOISE_METHOD,
+        "baseline": noise.baseline.as_dict(),
+        "scenario": noise.scenario.as_dict(),
+        "links_unresolved": int(np.count_nonzero(unresolved)),
+        "links_changed_resolved": int(np.count_nonzero(changed)),
+        "max_link_flow_noise": _number(noise.flow.max()) if len(delta) else 0.0,
+    }
+
+
+def build_summary(
+    pkg: LoadedPackage, rule: dict, baseline, scenario, scenario_network, noise=None
+) -> dict:
     """The results summary dict (DESIGN.md "Command-line contract", plus run settings).
 
-    ``scenario`` and ``delta`` are present only when the package has interventions.
+    ``scenario`` and ``delta`` are present only when the package has interventions,
+    ``noise`` only when it was estimated (then each delta entry has noise and resolved).
     """
     closed = int(np.count_nonzero(scenario_network.closed)) if scenario_network else 0
     summary = {
@@ -214,40 +302,9 @@ def build_summary(pkg: LoadedPackage, rule: dict, baseline, scenario, scenario_n
     }
     if scenario is not None:
         summary["scenario"] = side_summary(scenario)
-        summary["delta"] = delta_summary(summary["baseline"], summary["scenario"])
+        totals = _total_noise(noise, baseline, scenario) if noise else None
+        summary["delta"] = delta_summary(summary["baseline"], summary["scenario"], totals)
+        if noise is not None:
+            flow_delta = np.asarray(scenario.flow, dtype=float) - baseline.flow
+            summary["noise"] = noise_summary(noise, flow_delta)
     return summary
-
-
-# --- per-link results ---------------------------------------------------------------------
-
-
-def _cell(value: float) -> str:
-    return repr(float(value)) if math.isfinite(value) else ""
-
-
-def links_csv(network: Network, baseline, scenario_network: Network | None, scenario) -> bytes:
-    """Per-link results as CSV: baseline flow, time and v/c, and the scenario's when there is one.
-
-    Non-finite values (v/c of a closed link) are empty cells.
-    """
-    columns = {
-        "link_id": network.link_ids.tolist(),
-        "from_node_id": network.node_ids[network.from_idx].tolist(),
-        "to_node_id": network.node_ids[network.to_idx].tolist(),
-        "baseline_flow": [_cell(v) for v in baseline.flow],
-        "baseline_time": [_cell(v) for v in baseline.time],
-        "baseline_vc": [_cell(v) for v in baseline.vc],
-    }
-    if scenario is not None:
-        columns |= {
-            "scenario_flow": [_cell(v) for v in scenario.flow],
-            "scenario_time": [_cell(v) for v in scenario.time],
-            "scenario_vc": [_cell(v) for v in scenario.vc],
-            "flow_delta": [_cell(v) for v in np.asarray(scenario.flow) - baseline.flow],
-            "closed": ["true" if c else "false" for c in scenario_network.closed],
-        }
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(zip(*columns.values(), strict=True))
-    return buffer.getvalue().encode("utf-8")

@@ -25,15 +25,23 @@ from twins.models import ScenarioRun
 from twins.services import publish_version, start_run
 
 DEMO_DATA = Path(settings.BASE_DIR) / "twins" / "demo_data"
+# The same school-streets template on three real extracts: Granada (a member city, from the
+# INE table) and two foreign guests that show the template travelling between cities.
 DEMO_PACKAGES = [
-    # (INE code of the owning city, OSM extract, package file name)
+    # (owning city: INE code or (name, slug), OSM extract, package file name)
     ("18087", DEMO_DATA / "granada_es" / "granada_es.osm.gz", "granada-school-streets.zip"),
+    (("Mónaco", "monaco"), DEMO_DATA / "monaco" / "monaco.osm.pbf", "monaco-school-streets.zip"),
+    (
+        ("Helsinki", "helsinki"),
+        DEMO_DATA / "helsinki_fi" / "helsinki_fi.osm.pbf",
+        "helsinki-school-streets.zip",
+    ),
 ]
 DEMO_USER = ("coordinator@example.org", "demo-coordinator-2026")
 
 
 class Command(BaseCommand):
-    help = "Set up the demo and run the Granada school-streets scenario through a worker."
+    help = "Set up the demo and run the school-streets scenario of three cities through a worker."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", 8000)))
@@ -80,8 +88,11 @@ class Command(BaseCommand):
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
 
-    def demo_city(self, ine_code: str) -> City:
-        place = municipality(ine_code)
+    def demo_city(self, owner) -> City:
+        if isinstance(owner, tuple):
+            name, slug = owner
+            return City.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+        place = municipality(owner)
         city, _ = City.objects.get_or_create(
             ine_code=place.ine_code,
             defaults={
@@ -94,15 +105,19 @@ class Command(BaseCommand):
         )
         return city
 
-    def publish(self, ine_code: str, extract: Path, filename: str):
+    def publish(self, owner, extract: Path, filename: str):
+        """Build the package (deterministic: the same engine gives the same bytes) and publish it.
+
+        Rebuilding each time keeps the demo in step with the engine; publishing identical
+        content again finds the existing version.
+        """
         from twins.engine.osm import import_osm_package
 
-        city = self.demo_city(ine_code)
+        city = self.demo_city(owner)
         output = Path(settings.VAR_DIR) / "demo" / filename
         output.parent.mkdir(parents=True, exist_ok=True)
-        if not output.exists():
-            self.stdout.write(f"building {filename} from {extract.name} (OpenStreetMap)...")
-            import_osm_package(extract, output, template="school-streets")
+        self.stdout.write(f"building {filename} from {extract.name} (OpenStreetMap)...")
+        import_osm_package(extract, output, template="school-streets")
         version, created = publish_version(output.read_bytes(), city=city)
         self.stdout.write(f"{version} {'published' if created else 'already published'} for {city}")
         Technician.objects.get_or_create(
@@ -174,12 +189,14 @@ class Command(BaseCommand):
             if all(run.is_finished for run in runs):
                 break
             time.sleep(1)
+        failed = [run for run in runs if run.error]
+        if failed:
+            raise CommandError(f"run {failed[0].pk} failed: {failed[0].error}")
+        self.stdout.write("School streets, side by side:")
         for run in runs:
-            if run.error:
-                raise CommandError(f"run {run.pk} failed: {run.error}")
-            self.stdout.write(f"{run.version}: {self.outcome(run.summary)}")
+            self.stdout.write(f"  {run.version.package.owner_city}: {self.outcome(run.summary)}")
             if serve:
-                self.stdout.write(f"  results: {base}{run.get_absolute_url()}")
+                self.stdout.write(f"    results: {base}{run.get_absolute_url()}")
         if serve:
             self.stdout.write(
                 f"Packages: {base}/packages/  ·  sign in as {DEMO_USER[0]} / {DEMO_USER[1]}"
