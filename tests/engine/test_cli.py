@@ -165,7 +165,7 @@ def test_import_osm_passes_its_options_to_the_importer(tmp_path, monkeypatch, ca
             "--trips", "5000"]  # fmt: skip
     assert main(args) == 0
     options = {"template": "school-streets", "radius_m": 150.0, "seed": 7, "zone_size_m": 300.0,
-               "trips": 5000.0}  # fmt: skip
+               "trips": 5000.0, "country": None, "demand_csv": None, "zones_csv": None}  # fmt: skip
     assert calls == [(extract, tmp_path / "t.zip", options)]
 
 
@@ -250,3 +250,79 @@ def test_import_osm_refuses_bad_radius_and_seed(tmp_path, capsys, bad):
         main(["import-osm", str(extract), "-o", str(tmp_path / "t.zip"), *bad])
     assert exit_info.value.code == 2
     assert bad[0] in capsys.readouterr().err
+
+
+# --- import-osm with an office's OD matrix ---------------------------------------------------
+
+TOWN = Path(__file__).parent / "fixtures" / "town.osm"
+
+
+def town_zones():
+    from twins.engine.demand import add_grid_zones
+    from twins.engine.osm import read_osm
+
+    return add_grid_zones(read_osm(TOWN).network, zone_size_m=300.0)[1]
+
+
+def test_import_osm_takes_a_spanish_spreadsheet_od_matrix(tmp_path):
+    zones = town_zones()
+    first, last = int(zones.zone_ids[0]), int(zones.zone_ids[-1])
+    # As an office exports it: Windows-1252, ';' separator, decimal commas, CRLF.
+    text = f"Origen;Destino;Viajes (veh/h)\r\n{first};{last};1.234,5\r\n{last};{first};10,5\r\n"
+    csv_path = tmp_path / "matriz.csv"
+    csv_path.write_bytes(text.encode("cp1252"))
+    out = tmp_path / "town.zip"
+    args = ["import-osm", str(TOWN), "-o", str(out), "--zone-size", "300",
+            "--demand", str(csv_path)]  # fmt: skip
+    assert main(args) == 0
+    package = load_package(out)
+    demand = package.demand(package.network())
+    assert not demand.synthetic
+    assert demand.total == pytest.approx(1245.0)
+    assert package.scenario["import_report"]["demand"]["decimal"] == ","
+    assert "matriz.csv" in package.descriptor["description"]
+
+
+def test_import_osm_maps_the_city_zones_to_the_nearest_grid_zone(tmp_path):
+    zones = town_zones()
+    rows = [f"Z{i};Zona {i};{lat:.6f};{lon:.6f}".replace(".", ",")
+            for i, (lat, lon) in enumerate(zip(zones.lat, zones.lon, strict=True))]  # fmt: skip
+    (tmp_path / "zonas.csv").write_text("Código;Nombre;Latitud;Longitud\n" + "\n".join(rows))
+    (tmp_path / "od.csv").write_text("origen;destino;viajes\nZ0;Z1;100\nZ1;Z0;50\n")
+    out = tmp_path / "town.zip"
+    od, zonas = str(tmp_path / "od.csv"), str(tmp_path / "zonas.csv")
+    args = ["import-osm", str(TOWN), "-o", str(out), "--zone-size", "300",
+            "--demand", od, "--zones", zonas]  # fmt: skip
+    assert main(args) == 0
+    package = load_package(out)
+    demand = package.demand(package.network())
+    ids = list(demand.zone_ids)
+    i0, i1 = ids.index(zones.zone_ids[0]), ids.index(zones.zone_ids[1])
+    assert (demand.matrix[i0, i1], demand.matrix[i1, i0]) == (100.0, 50.0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--zones", "z.csv"], "--zones needs --demand"),
+        (["--demand", "od.csv", "--trips", "100"], "--trips sizes the synthetic demand"),
+        (["--country", "XX"], "country"),
+    ],
+)
+def test_import_osm_refuses_inconsistent_demand_options(tmp_path, capsys, extra, message):
+    (tmp_path / "od.csv").write_text("origen;destino;viajes\n")
+    extra = [str(tmp_path / e) if e.endswith(".csv") else e for e in extra]
+    assert main(["import-osm", str(TOWN), "-o", str(tmp_path / "t.zip"), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "t.zip").exists()
+
+
+def test_import_osm_names_the_bad_cell_of_an_od_matrix(tmp_path, capsys):
+    zones = town_zones()
+    z = int(zones.zone_ids[0])
+    (tmp_path / "od.csv").write_text(f"origen;destino;viajes\n{z};{z};-5\n")
+    args = ["import-osm", str(TOWN), "-o", str(tmp_path / "t.zip"), "--zone-size", "300",
+            "--demand", str(tmp_path / "od.csv")]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "od.csv: line 2" in err and "negative" in err

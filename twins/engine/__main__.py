@@ -111,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument(
         "--trips", type=_positive, metavar="N", help="peak-hour trips (default: sized to the roads)"
     )
+    osm.add_argument(
+        "--demand",
+        type=Path,
+        metavar="CSV",
+        help="OD matrix from a spreadsheet (instead of --trips)",
+    )
+    osm.add_argument(
+        "--zones", type=Path, metavar="CSV", help="the city's zones (id;name;lat;lon) of --demand"
+    )
+    osm.add_argument(
+        "--country", metavar="CC", help="country of the default speed limits (ES, FR...)"
+    )
     return parser
 
 
@@ -168,6 +180,10 @@ def command_import_osm(args: argparse.Namespace) -> int:
     """``import-osm``: network, zones, synthetic demand and template interventions from OSM."""
     if not args.file.is_file():
         raise PackageError(f"{args.file}: no such file")
+    if args.zones and not args.demand:
+        raise PackageError("--zones needs --demand: the zones name the OD matrix's rows")
+    if args.trips and args.demand:
+        raise PackageError("--trips sizes the synthetic demand; with --demand the file decides")
     from .osm import import_osm_package
 
     try:
@@ -179,7 +195,14 @@ def command_import_osm(args: argparse.Namespace) -> int:
             zone_size_m=args.zone_size,
             trips=args.trips,
             seed=args.seed,
+            country=args.country,
+            demand_csv=args.demand,
+            zones_csv=args.zones,
         )
+    except NetworkError:
+        raise  # already names the file, line and column
+    except ValueError as exc:  # an unknown country or template
+        raise PackageError(f"import-osm: {exc}") from exc
     except RuntimeError as exc:  # pyosmium's error for unreadable or malformed files
         raise PackageError(f"{args.file}: cannot read it as OpenStreetMap data ({exc})") from exc
     print(f"wrote {args.output} (sha256 {sha256})")

@@ -77,7 +77,7 @@ from .demand import (
     polyline_length_km,
 )
 from .interventions import FEATURE_SAMPLE_M, apply_interventions_report, parse_features
-from .network import Network, NetworkError
+from .network import Demand, Network, NetworkError
 from .package import build_package
 
 
@@ -935,17 +935,29 @@ def import_osm_package(
     trips: float | None = None,
     seed: int = 42,
     country: str | None = None,
+    demand_csv: str | Path | None = None,
+    zones_csv: str | Path | None = None,
 ) -> str:
     """Build a scenario package from an OSM extract; returns the package sha256.
 
-    Network, grid zones and synthetic gravity demand (``trips`` per peak hour; by default
-    sized by :func:`twins.engine.demand.default_trips`), plus the template's interventions.
+    Network, grid zones and demand, plus the template's interventions. The demand is
+    the OD matrix in ``demand_csv`` when given (a spreadsheet export, read by
+    :func:`twins.engine.odcsv.read_spreadsheet_od`): its zones are the grid zones' ids,
+    or the city's own zones listed in ``zones_csv`` (label, lat, lon), each mapped to
+    the nearest grid zone. Otherwise it is the synthetic gravity demand (``trips`` per
+    peak hour; by default sized by :func:`twins.engine.demand.default_trips`).
     """
     if template is not None and template not in TEMPLATES:
         raise ValueError(f"unknown template {template!r}; known: {', '.join(TEMPLATES)}")
+    if zones_csv is not None and demand_csv is None:
+        raise ValueError("zones_csv needs demand_csv: the zones name the matrix's rows")
     osm = read_osm(path, country=country)
     network, zones = add_grid_zones(osm.network, zone_size_m=zone_size_m)
-    demand = gravity_demand(network, zones, trips=trips, seed=seed)
+    demand_report = None
+    if demand_csv is None:
+        demand = gravity_demand(network, zones, trips=trips, seed=seed)
+    else:
+        demand, demand_report = observed_demand(demand_csv, zones_csv, zones)
     interventions, template_meta = [], None
     if template == "school-streets":
         interventions = [school_streets_intervention(radius_m=radius_m)]
@@ -957,6 +969,11 @@ def import_osm_package(
     )
     closed = sum(r.links for r in resolved)
     meta = package_meta(Path(path), osm, zones.n_zones, demand.total, closed, template_meta)
+    if demand_report is not None:
+        meta["import_report"]["demand"] = demand_report
+        meta["description"] = meta["description"].replace(
+            "with synthetic gravity demand", f"with the OD matrix {Path(demand_csv).name}"
+        )
     return build_package(
         output,
         network=network,
@@ -965,6 +982,29 @@ def import_osm_package(
         meta=meta,
         features=features,
     )
+
+
+def observed_demand(demand_csv, zones_csv, zones) -> tuple[Demand, dict]:
+    """An office's OD matrix on the grid zones, and how it was read."""
+    from .odcsv import nearest_zone_labels, read_spreadsheet_od, read_spreadsheet_zones
+
+    labels = None
+    if zones_csv is not None:
+        city_zones = read_spreadsheet_zones(zones_csv)
+        labels = nearest_zone_labels(city_zones, zones.zone_ids, zones.lon, zones.lat)
+    od = read_spreadsheet_od(
+        demand_csv,
+        zone_ids=zones.zone_ids,
+        labels=labels,
+        description=f"Observed OD matrix from {Path(demand_csv).name}",
+    )
+    # The package's import report holds numbers and strings only.
+    report = {
+        key: "; ".join(map(str, value)) if isinstance(value, list | tuple) else value
+        for key, value in od.report.as_dict().items()
+        if value is not None
+    }
+    return od.demand, report
 
 
 def package_meta(
