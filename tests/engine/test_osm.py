@@ -60,6 +60,7 @@ from twins.engine.package import load_package
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TAG_RULES = FIXTURES / "tag_rules.osm"
 TOWN = FIXTURES / "town.osm"
+LAND_USE = FIXTURES / "land_use.osm"
 SHARED_DATA = Path(
     os.environ.get("RECI_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared/data")
 )
@@ -800,6 +801,81 @@ def test_default_trips_are_rounded_and_stated(zoned_town):
     assert demand.total > 0
     assert demand.total == pytest.approx(round(demand.total, -1))
     assert "sized so free-flow vehicle-minutes are 0.2" in demand.description
+
+
+@pytest.fixture(scope="module")
+def land_use_town():
+    osm = read_osm(LAND_USE)
+    network, zones = add_grid_zones(osm.network, zone_size_m=400.0, land_use=osm.land_use)
+    return osm, network, zones
+
+
+def test_buildings_and_pois_are_read_as_weighted_points(land_use_town):
+    osm, _, _ = land_use_town
+    report = osm.report
+    # 2 apartment blocks, a house, an office building; the garage has no activity.
+    assert report.buildings == 4
+    # 20 m x 20 m footprints: 2 x 400 x 5 levels + 400 residential; 400 x 3 levels office.
+    assert report.residential_floor_m2 == pytest.approx(4400.0, rel=1e-3)
+    assert report.other_floor_m2 == pytest.approx(1200.0, rel=1e-3)
+    # shop node (100), office node (300), office building (300); the bench is no POI.
+    assert report.pois == 3
+    assert report.poi_weight_m2 == pytest.approx(700.0)
+    assert osm.land_use.building_lon.dtype == np.float64
+
+
+def test_zones_with_more_housing_produce_more_trips(land_use_town):
+    _, network, zones = land_use_town
+    assert zones.production_basis == "residential floor area"
+    demand = gravity_demand(network, zones, trips=1000.0, seed=3)
+    produced = demand.matrix.sum(axis=1)
+    west, middle, east = produced  # zones 1..3, west to east
+    assert west > middle > east
+
+
+def test_a_zone_with_only_offices_attracts_more_than_it_produces(land_use_town):
+    _, network, zones = land_use_town
+    assert zones.attraction_basis == "non-residential floor area plus POIs"
+    demand = gravity_demand(network, zones, trips=1000.0, seed=3)
+    east = 2
+    assert demand.matrix[:, east].sum() > 100 * demand.matrix[east, :].sum()
+    assert "residential floor area" in demand.description
+
+
+def test_land_use_demand_is_deterministic_and_sums_to_the_requested_trips(land_use_town):
+    _, network, zones = land_use_town
+    first = gravity_demand(network, zones, trips=777.0, seed=5)
+    again = gravity_demand(network, zones, trips=777.0, seed=5)
+    other = gravity_demand(network, zones, trips=777.0, seed=6)
+    np.testing.assert_array_equal(first.matrix, again.matrix)
+    assert not np.allclose(first.matrix, other.matrix)
+    assert first.total == pytest.approx(777.0, rel=1e-12)
+
+
+def test_trip_generation_falls_back_to_road_length_without_buildings(town):
+    # town.osm has two schools (POIs) but no buildings: both sides use road length.
+    network, zones = add_grid_zones(town.network, zone_size_m=400.0, land_use=town.land_use)
+    assert town.report.buildings == 0
+    assert zones.production_weight is None and zones.attraction_weight is None
+    assert (zones.production_basis, zones.attraction_basis) == ("road length", "road length")
+    plain_network, plain = add_grid_zones(town.network, zone_size_m=400.0)
+    np.testing.assert_array_equal(
+        gravity_demand(network, zones, trips=500.0, seed=1).matrix,
+        gravity_demand(plain_network, plain, trips=500.0, seed=1).matrix,
+    )
+    assert (
+        "proportional to the road length" in gravity_demand(network, zones, trips=5.0).description
+    )
+
+
+def test_the_import_report_counts_buildings_and_pois(tmp_path):
+    import_osm_package(LAND_USE, tmp_path / "lu.zip", zone_size_m=400.0, trips=100.0)
+    report = load_package(tmp_path / "lu.zip").scenario["import_report"]
+    assert report["buildings"] == 4 and report["pois"] == 3
+    assert report["productions_from"] == "residential floor area"
+    assert report["attractions_from"] == "non-residential floor area plus POIs"
+    for key in ("residential_floor_m2", "other_floor_m2", "poi_weight_m2"):
+        assert isinstance(report[key], int | float)
 
 
 def test_furness_matches_row_and_column_totals():

@@ -17,12 +17,20 @@ Rules (also in docs/osm-import.md):
   distance, its speed 30 km/h and its capacity 10,000 veh/h so that it is never the
   bottleneck; BPR 0.15 / 4 like the roads. Centroids are not passed through
   (``block_centroid_flows=True``).
-* **Zone activity** (the weight of productions and attractions) is the length of road in the
-  zone: the directed length of every non-motorway, non-trunk link whose start node lies in
-  the cell. Road length is a crude but universally available proxy for where people live and
-  work; the demand is labelled synthetic for that reason.
+* **Zone activity** (the weight of productions and attractions). With a :class:`LandUse`
+  that holds building floor area (the OSM import collects it), a zone's *productions* weigh
+  its residential floor area (home-based trips start at home) and its *attractions* its
+  non-residential floor area plus its points of interest, each in m² of floor-area
+  equivalent (:data:`twins.engine.osm.POI_WEIGHTS_M2`). Buildings and POIs belong to the
+  zone whose cell holds their point, or, outside every zone cell, to the nearest centroid.
+  **Fallback:** when the land use has no building floor area in any zone (no buildings
+  mapped, or no land use given), both sides weigh the zone's road length: the directed
+  length of every non-motorway, non-trunk link whose start node lies in the cell; and when
+  buildings exist but one side is empty everywhere (say no residential building at all),
+  that side alone falls back to road length. Both are crude proxies for where people live
+  and work; the demand is labelled synthetic for that reason.
 * **Demand** is a doubly-constrained gravity model (Furness balancing): productions
-  ``P_i`` and attractions ``A_j`` are the zone activity times independent log-normal noise
+  ``P_i`` and attractions ``A_j`` are the zone weights times independent log-normal noise
   (sigma 0.25, from ``seed``), each scaled to ``trips``; deterrence is ``exp(-beta * t_ij)``
   with ``t_ij`` the free-flow shortest-path time in minutes (``beta`` = 0.10 /min, a typical
   urban car value); intrazonal trips are left out because they do not load the network.
@@ -109,6 +117,35 @@ class LocalProjection:
 
 
 @dataclass
+class LandUse:
+    """Buildings and points of interest as points with weights (no geometry kept).
+
+    ``residential_m2`` and ``other_m2`` are per-building floor areas (footprint x levels),
+    one of them zero; ``poi_weight_m2`` is each POI's floor-area equivalent.
+    """
+
+    building_lon: np.ndarray
+    building_lat: np.ndarray
+    residential_m2: np.ndarray
+    other_m2: np.ndarray
+    poi_lon: np.ndarray
+    poi_lat: np.ndarray
+    poi_weight_m2: np.ndarray
+
+    @classmethod
+    def empty(cls) -> LandUse:
+        return cls(*(np.zeros(0) for _ in range(7)))
+
+    @property
+    def n_buildings(self) -> int:
+        return len(self.building_lon)
+
+    @property
+    def n_pois(self) -> int:
+        return len(self.poi_lon)
+
+
+@dataclass
 class Zones:
     """The zones added to a network: ids, centroid positions, activity and connectors."""
 
@@ -117,18 +154,35 @@ class Zones:
     lat: np.ndarray  # float64 (Z,)
     activity_km: np.ndarray  # float64 (Z,), road length in the cell
     zone_size_m: float
+    # Trip-generation weights (see the module docstring); None: road length on both sides.
+    production_weight: np.ndarray | None = None
+    attraction_weight: np.ndarray | None = None
+    production_basis: str = "road length"
+    attraction_basis: str = "road length"
 
     @property
     def n_zones(self) -> int:
         return len(self.zone_ids)
 
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Production and attraction weights per zone (road length where not land use)."""
+        produce = self.activity_km if self.production_weight is None else self.production_weight
+        attract = self.activity_km if self.attraction_weight is None else self.attraction_weight
+        return produce, attract
+
 
 def add_grid_zones(
-    network: Network, *, zone_size_m: float = 500.0, connectors: int = 3
+    network: Network,
+    *,
+    zone_size_m: float = 500.0,
+    connectors: int = 3,
+    land_use: LandUse | None = None,
 ) -> tuple[Network, Zones]:
     """A copy of ``network`` with grid-cell zones, centroids and connectors added.
 
-    ``network`` must have node_x/node_y in degrees (lon, lat) and no zones yet.
+    ``network`` must have node_x/node_y in degrees (lon, lat) and no zones yet. With
+    ``land_use`` the zones' trip generation comes from its buildings and POIs (module
+    docstring, including the fallback to road length).
     """
     if network.node_x is None or network.node_y is None:
         raise NetworkError("grid zones need node coordinates (lon, lat)")
@@ -136,6 +190,8 @@ def add_grid_zones(
         raise ValueError("zone_size_m must be > 0 and connectors >= 1")
     cells, cell_of_node = _grid_cells(network, zone_size_m)
     zones = _zones_from_cells(network, cells, cell_of_node, zone_size_m)
+    if land_use is not None:
+        _add_land_use(network, zones, cells, land_use)
     eligible = _access_nodes(network)
     return _with_connectors(network, zones, eligible, connectors), zones
 
@@ -162,6 +218,45 @@ def _zones_from_cells(network, cells, cell_of_node, size_m) -> Zones:
         minlength=n_cells,
     )
     return Zones(_centroid_ids(network.node_ids, n_cells), lon, lat, activity, size_m)
+
+
+def _add_land_use(network: Network, zones: Zones, cells: np.ndarray, land_use: LandUse) -> None:
+    """Set the zones' production and attraction weights from buildings and POIs."""
+    if land_use.n_buildings == 0:
+        return
+    res = _per_zone(network, zones, cells, land_use.building_lon, land_use.building_lat,
+                    land_use.residential_m2)  # fmt: skip
+    other = _per_zone(network, zones, cells, land_use.building_lon, land_use.building_lat,
+                      land_use.other_m2)  # fmt: skip
+    other = other + _per_zone(
+        network, zones, cells, land_use.poi_lon, land_use.poi_lat, land_use.poi_weight_m2
+    )
+    if res.sum() + other.sum() <= 0:
+        return
+    if res.sum() > 0:
+        zones.production_weight = res
+        zones.production_basis = "residential floor area"
+    if other.sum() > 0:
+        zones.attraction_weight = other
+        zones.attraction_basis = "non-residential floor area plus POIs"
+
+
+def _per_zone(network, zones: Zones, cells, lon, lat, weight) -> np.ndarray:
+    """Sum of ``weight`` over the points in each zone's cell (else the nearest centroid)."""
+    out = np.zeros(zones.n_zones)
+    if len(lon) == 0:
+        return out
+    proj = LocalProjection.around(network.node_y)
+    origin = proj.xy(network.node_x, network.node_y).min(axis=0)
+    row_col = np.floor((proj.xy(lon, lat) - origin) / zones.zone_size_m).astype(np.int64)[:, ::-1]
+    index = {(int(r), int(c)): i for i, (r, c) in enumerate(cells)}
+    zone = np.array([index.get((int(r), int(c)), -1) for r, c in row_col], dtype=np.int64)
+    outside = zone < 0
+    if outside.any():
+        tree = cKDTree(proj.xy(zones.lon, zones.lat))
+        _, zone[outside] = tree.query(proj.xy(lon[outside], lat[outside]))
+    np.add.at(out, zone, np.asarray(weight, dtype=float))
+    return out
 
 
 def _non_through_links(network: Network) -> np.ndarray:
@@ -312,9 +407,9 @@ def gravity_shares(
 ) -> np.ndarray:
     """The gravity matrix for one trip in total (Furness-balanced, zero diagonal)."""
     rng = np.random.default_rng(seed)
-    weight = np.maximum(zones.activity_km, 1e-6)
-    produce = weight * rng.lognormal(0.0, noise_sigma, zones.n_zones)
-    attract = weight * rng.lognormal(0.0, noise_sigma, zones.n_zones)
+    produce_w, attract_w = zones.weights()
+    produce = np.maximum(produce_w, 1e-6) * rng.lognormal(0.0, noise_sigma, zones.n_zones)
+    attract = np.maximum(attract_w, 1e-6) * rng.lognormal(0.0, noise_sigma, zones.n_zones)
     deterrence = np.exp(-beta * times)
     np.fill_diagonal(deterrence, 0.0)
     return furness(produce / produce.sum(), attract / attract.sum(), deterrence)
@@ -347,11 +442,21 @@ def _recipe(trips, rule, zones: Zones, seed, beta, noise_sigma) -> str:
         "" if rule == "given" else
         f" (sized so free-flow vehicle-minutes are {rule[2:]} of main-road capacity-minutes)"
     )  # fmt: skip
+    if zones.production_basis == zones.attraction_basis:
+        basis = (
+            f"productions and attractions proportional to the {zones.production_basis} in each zone"
+        )
+    else:
+        basis = (
+            f"productions proportional to the {zones.production_basis} in each zone and "
+            f"attractions to its {zones.attraction_basis} (OpenStreetMap buildings and points "
+            f"of interest, as mapped; floor area = footprint x building:levels)"
+        )
     return (
         f"Synthetic peak-hour car demand, not observed: {trips:g} trips/h{sizing} among "
         f"{zones.n_zones} grid zones of {zones.zone_size_m:g} m; doubly-constrained gravity "
-        f"model (Furness), productions and attractions proportional to the road length in "
-        f"each zone times log-normal noise (sigma {noise_sigma:g}, seed {seed}), deterrence "
+        f"model (Furness), {basis} times log-normal noise (sigma {noise_sigma:g}, seed {seed}); "
+        f"deterrence "
         f"exp(-{beta:g} x free-flow minutes), no intrazonal trips."
     )
 

@@ -56,6 +56,18 @@ chosen classes (default residential and living_street) whose geometry comes with
 ``radius_m`` of a school (outlines sampled every :data:`SCHOOL_SAMPLE_M` metres along the
 edges, so a street next to a long wall is found even far from the corners) or lies inside
 one, on whatever network the package's scenario is applied to.
+
+**Buildings and points of interest** feed the synthetic demand's trip generation
+(:mod:`twins.engine.demand`). A building is a closed way or multipolygon with ``building=*``
+(not ``no``), assembled as an area: its centroid (mean of its outer-ring vertices) and its
+footprint in m² (shoelace in a local equirectangular projection, outer rings minus inner);
+floor area = footprint x ``building:levels`` when that is a plain positive number, else x 1.
+``building`` in :data:`RESIDENTIAL_BUILDINGS` (``yes`` included: most untyped buildings in a
+city are homes) counts as residential floor area; :data:`NO_ACTIVITY_BUILDINGS` (garages,
+sheds, roofs, ruins...) count for nothing; the rest is non-residential. A POI is a node or
+area with ``amenity`` (not street furniture, :data:`NON_POI_AMENITIES`), ``shop`` or
+``office``, weighted in m² of floor-area equivalent by :data:`POI_WEIGHTS_M2`. Only a point
+and a weight are kept of each.
 """
 
 from __future__ import annotations
@@ -72,6 +84,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .demand import (
+    LandUse,
+    LocalProjection,
     add_grid_zones,
     gravity_demand,
     polyline_length_km,
@@ -459,6 +473,79 @@ def country_default(country: str | None, road_class: str) -> str | None:
     return defaults.urban if road_class in _URBAN_CLASSES else None
 
 
+# --- buildings and points of interest (trip generation) -------------------------------------
+
+# building=* values whose floor area produces trips (homes). The issue's list; "yes" is the
+# commonest tag and in a city mostly a block of flats.
+RESIDENTIAL_BUILDINGS = frozenset(
+    {"residential", "apartments", "house", "detached", "terrace", "semidetached_house", "yes"}
+)
+# building=* values with no trip-making activity of their own.
+NO_ACTIVITY_BUILDINGS = frozenset(
+    {"garage", "garages", "shed", "roof", "carport", "hut", "ruins", "construction",
+     "greenhouse", "bunker", "transformer_tower", "water_tower", "no"}
+)  # fmt: skip
+# amenity values that are street furniture or parking, not destinations.
+NON_POI_AMENITIES = frozenset(
+    {"bench", "waste_basket", "waste_disposal", "recycling", "parking", "parking_space",
+     "parking_entrance", "bicycle_parking", "motorcycle_parking", "vending_machine",
+     "post_box", "telephone", "drinking_water", "toilets", "shelter", "fountain", "clock",
+     "atm", "charging_station", "grit_bin", "bicycle_rental", "taxi", "bbq", "water_point"}
+)  # fmt: skip
+# POI weights in m² of floor-area equivalent (a rough size of the activity behind one POI):
+# key -> value -> weight, "*" for any other value of the key. The largest key weight wins.
+POI_WEIGHTS_M2: dict[str, dict[str, float]] = {
+    "amenity": {
+        "university": 3000.0,
+        "college": 2000.0,
+        "hospital": 3000.0,
+        "school": 1500.0,
+        "kindergarten": 300.0,
+        "*": 100.0,
+    },
+    "shop": {"supermarket": 800.0, "mall": 3000.0, "department_store": 2000.0, "*": 100.0},
+    "office": {"*": 300.0},
+}
+
+
+def poi_weight(tags) -> float:
+    """The POI weight (m² floor-area equivalent) of an object's tags; 0 when not a POI."""
+    weight = 0.0
+    for key, table in POI_WEIGHTS_M2.items():
+        value = tags.get(key)
+        if value is None or value == "no" or (key == "amenity" and value in NON_POI_AMENITIES):
+            continue
+        weight = max(weight, table.get(value, table["*"]))
+    return weight
+
+
+def building_levels(value: str | None) -> float:
+    """``building:levels`` as a multiplier: a plain positive number, else 1."""
+    try:
+        levels = float(value) if value is not None else 1.0
+    except ValueError:
+        return 1.0
+    return levels if 0 < levels < 200 else 1.0
+
+
+def footprint(rings: list[list[tuple[float, float]]], holes=()) -> tuple[float, float, float]:
+    """(lon, lat, m²) of a polygon: the mean of its outer vertices and its shoelace area."""
+    points = [p for ring in rings for p in ring[:-1]] or [p for ring in rings for p in ring]
+    lon = float(np.mean([p[0] for p in points]))
+    lat = float(np.mean([p[1] for p in points]))
+    proj = LocalProjection(lat)
+
+    def area(ring) -> float:
+        if len(ring) < 4:
+            return 0.0
+        xy = proj.xy([p[0] for p in ring], [p[1] for p in ring])
+        x, y = xy[:, 0], xy[:, 1]
+        return abs(float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))) / 2.0
+
+    m2 = sum(area(r) for r in rings) - sum(area(r) for r in holes)
+    return lon, lat, max(m2, 0.0)
+
+
 # --- reading ----------------------------------------------------------------------------
 
 
@@ -492,6 +579,14 @@ class School:
 class OsmData:
     ways: list[RawWay]
     features: list[School]
+    # (lon, lat, residential m², other m²) per building; (lon, lat, weight m²) per POI
+    buildings: list[tuple[float, float, float, float]] = field(default_factory=list)
+    pois: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def land_use(self) -> LandUse:
+        b = np.asarray(self.buildings, dtype=float).reshape(-1, 4)
+        p = np.asarray(self.pois, dtype=float).reshape(-1, 3)
+        return LandUse(b[:, 0], b[:, 1], b[:, 2], b[:, 3], p[:, 0], p[:, 1], p[:, 2])
 
     @property
     def schools(self) -> list[School]:
@@ -503,12 +598,12 @@ def scan_osm(path: str | Path) -> OsmData:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"OSM file not found: {path}")
-    # Areas are only wanted for school multipolygons; closed school ways are read as ways so
-    # that a clipped outline still counts.
+    # Areas are wanted for feature multipolygons and for buildings and POI areas; closed
+    # feature ways are read as ways so that a clipped outline still counts.
     processor = (
         osmium.FileProcessor(str(path))
-        .with_areas(osmium.filter.TagFilter(*(("amenity", a) for a in FEATURE_AMENITIES)))
-        .with_filter(osmium.filter.KeyFilter("highway", "amenity"))
+        .with_areas(osmium.filter.KeyFilter("amenity", "building", "shop", "office"))
+        .with_filter(osmium.filter.KeyFilter("highway", "amenity", "building", "shop", "office"))
     )
     data = OsmData([], [])
     for obj in processor:
@@ -519,6 +614,12 @@ def scan_osm(path: str | Path) -> OsmData:
 
 def _collect(obj, data: OsmData) -> None:
     is_feature = obj.tags.get("amenity") in FEATURE_AMENITIES
+    if obj.is_area():
+        _add_land_use(obj, data)
+    elif obj.is_node() and obj.location.valid():
+        weight = poi_weight(obj.tags)
+        if weight > 0:
+            data.pois.append((obj.location.lon, obj.location.lat, weight))
     if obj.is_way():
         coords = [_location(n) for n in obj.nodes]
         if "highway" in obj.tags:
@@ -533,6 +634,29 @@ def _collect(obj, data: OsmData) -> None:
         rings = [[c for c in map(_location, ring) if c] for ring in obj.outer_rings()]
         closed = all(len(r) >= 4 and r[0] == r[-1] for r in rings if r)
         _add_school(data, "relation", obj, rings, osm_id=obj.orig_id(), area=closed)
+
+
+def _add_land_use(area, data: OsmData) -> None:
+    """A building's floor area and a POI area's weight, each as a point."""
+    building = area.tags.get("building")
+    weight = poi_weight(area.tags)
+    if building is None and weight == 0:
+        return
+    outers, holes = [], []
+    for outer in area.outer_rings():
+        outers.append([c for c in map(_location, outer) if c])
+        holes.extend([c for c in map(_location, inner) if c] for inner in area.inner_rings(outer))
+    outers = [r for r in outers if r]
+    if not outers:
+        return
+    lon, lat, m2 = footprint(outers, holes)
+    if weight > 0:
+        data.pois.append((lon, lat, weight))
+    if building is None or building in NO_ACTIVITY_BUILDINGS or m2 <= 0:
+        return
+    floor = m2 * building_levels(area.tags.get("building:levels"))
+    residential = building in RESIDENTIAL_BUILDINGS
+    data.buildings.append((lon, lat, floor if residential else 0.0, 0.0 if residential else floor))
 
 
 def _location(node_ref) -> tuple[float, float] | None:
@@ -579,6 +703,11 @@ class ImportReport:
     links: int = 0
     schools: int = 0
     map_features: int = 0  # amenity features of FEATURE_AMENITIES, schools included
+    buildings: int = 0  # buildings with floor area (trip generation)
+    residential_floor_m2: float = 0.0
+    other_floor_m2: float = 0.0  # non-residential floor area
+    pois: int = 0
+    poi_weight_m2: float = 0.0
     country: str | None = None  # the speed-default table used (None: generic)
     speed_sources: dict[str, int] = field(default_factory=dict)  # directed links, before SCC
 
@@ -594,6 +723,7 @@ class OsmNetwork:
     schools: list[School]
     report: ImportReport
     features: list[School] = field(default_factory=list)  # FEATURE_AMENITIES, schools included
+    land_use: LandUse = field(default_factory=LandUse.empty)  # buildings and POIs as points
 
 
 def read_osm(
@@ -615,6 +745,11 @@ def read_osm(
         map_features=len(data.features),
         country=country,
     )
+    land_use = data.land_use()
+    report.buildings, report.pois = land_use.n_buildings, land_use.n_pois
+    report.residential_floor_m2 = round(float(land_use.residential_m2.sum()), 1)
+    report.other_floor_m2 = round(float(land_use.other_m2.sum()), 1)
+    report.poi_weight_m2 = round(float(land_use.poi_weight_m2.sum()), 1)
     ways = _car_ways(data.ways, report)
     parts = _located_parts(ways, report)
     segments = _unique_segments(_split_at_junctions(parts), report)
@@ -623,7 +758,7 @@ def read_osm(
     if strongly_connected:
         network = _largest_scc(network, report)
     report.nodes, report.links = network.n_nodes, network.n_links
-    return OsmNetwork(network, data.schools, report, data.features)
+    return OsmNetwork(network, data.schools, report, data.features, land_use)
 
 
 def _car_ways(ways: list[RawWay], report: ImportReport) -> list[RawWay]:
@@ -952,7 +1087,7 @@ def import_osm_package(
     if zones_csv is not None and demand_csv is None:
         raise ValueError("zones_csv needs demand_csv: the zones name the matrix's rows")
     osm = read_osm(path, country=country)
-    network, zones = add_grid_zones(osm.network, zone_size_m=zone_size_m)
+    network, zones = add_grid_zones(osm.network, zone_size_m=zone_size_m, land_use=osm.land_use)
     demand_report = None
     if demand_csv is None:
         demand = gravity_demand(network, zones, trips=trips, seed=seed)
@@ -969,6 +1104,9 @@ def import_osm_package(
     )
     closed = sum(r.links for r in resolved)
     meta = package_meta(Path(path), osm, zones.n_zones, demand.total, closed, template_meta)
+    if demand_csv is None:
+        meta["import_report"]["productions_from"] = zones.production_basis
+        meta["import_report"]["attractions_from"] = zones.attraction_basis
     if demand_report is not None:
         meta["import_report"]["demand"] = demand_report
         meta["description"] = meta["description"].replace(
