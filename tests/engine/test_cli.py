@@ -326,3 +326,21 @@ def test_import_osm_names_the_bad_cell_of_an_od_matrix(tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "od.csv: line 2" in err and "negative" in err
+
+
+def test_import_osm_takes_tntp_trips_on_the_grid_zones(tmp_path):
+    zones = town_zones()
+    n = zones.n_zones
+    body = "".join(f"Origin {o}\n    {o % n + 1}: 5.0;\n" for o in range(1, n + 1))
+    total = 5.0 * n
+    header = f"<NUMBER OF ZONES> {n}\n<TOTAL OD FLOW> {total}\n<END OF METADATA>\n\n"
+    (tmp_path / "town_trips.tntp").write_text(header + body)
+    out = tmp_path / "town.zip"
+    args = ["import-osm", str(TOWN), "-o", str(out), "--zone-size", "300",
+            "--demand", str(tmp_path / "town_trips.tntp")]  # fmt: skip
+    assert main(args) == 0
+    package = load_package(out)
+    demand = package.demand(package.network())
+    assert demand.total == pytest.approx(total)
+    assert not demand.synthetic
+    assert package.scenario["import_report"]["demand"]["format"] == "tntp"

@@ -1092,7 +1092,7 @@ def import_osm_package(
     if demand_csv is None:
         demand = gravity_demand(network, zones, trips=trips, seed=seed)
     else:
-        demand, demand_report = observed_demand(demand_csv, zones_csv, zones)
+        demand, demand_report = observed_demand(demand_csv, zones_csv, zones, network)
     interventions, template_meta = [], None
     if template == "school-streets":
         interventions = [school_streets_intervention(radius_m=radius_m)]
@@ -1122,9 +1122,23 @@ def import_osm_package(
     )
 
 
-def observed_demand(demand_csv, zones_csv, zones) -> tuple[Demand, dict]:
-    """An office's OD matrix on the grid zones, and how it was read."""
+def observed_demand(demand_csv, zones_csv, zones, network) -> tuple[Demand, dict]:
+    """An office's OD matrix on the grid zones, and how it was read.
+
+    A ``.tntp`` file is read as TNTP trips, its zone k being the k-th grid zone in id order;
+    anything else as a spreadsheet export.
+    """
     from .odcsv import nearest_zone_labels, read_spreadsheet_od, read_spreadsheet_zones
+    from .tntp import read_demand
+
+    if Path(demand_csv).suffix.lower() == ".tntp":
+        if zones_csv is not None:
+            raise ValueError("zones_csv applies to spreadsheet matrices, not TNTP trips")
+        numbered = network.with_changes(zone_ids=np.arange(1, zones.n_zones + 1, dtype=np.int64))
+        demand = read_demand(demand_csv, numbered)
+        demand.zone_ids = np.asarray(zones.zone_ids, dtype=np.int64)
+        demand.description = f"Observed OD matrix from {Path(demand_csv).name} (TNTP)"
+        return demand, {"source": Path(demand_csv).name, "format": "tntp"}
 
     labels = None
     if zones_csv is not None:
