@@ -93,13 +93,12 @@ def phase_import(args: dict) -> dict:
 
 
 def _loaded(package: str):
-    from twins.engine.interventions import apply_interventions
     from twins.engine.package import load_package
 
     pkg = load_package(package)
     network = pkg.network()
     demand = pkg.demand(network)
-    return pkg, network, demand, apply_interventions(network, pkg.interventions)
+    return pkg, network, demand, pkg.scenario_network(network)[0]
 
 
 def _warm_up(network, demand) -> None:

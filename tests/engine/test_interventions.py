@@ -9,7 +9,6 @@ from twins.engine.interventions import (
     InterventionError,
     apply_interventions,
     apply_interventions_report,
-    attach_features,
     parse_features,
 )
 from twins.engine.network import Network
@@ -290,12 +289,6 @@ def test_near_without_map_features_names_the_missing_resource():
         "interventions[0] (restrict_area): 'near' needs the package's map features, the "
         "resource features.geojson (named by scenario.features), and this package has none"
     )
-
-
-def test_features_attached_to_the_network_are_used_by_default():
-    network = street_plan()
-    attach_features(network, lambda: parse_features(FEATURES))
-    assert closed_ids(apply_interventions(network, [SCHOOL_STREETS])) == [1, 2]
 
 
 def polygon_rule(geometry: dict) -> dict:

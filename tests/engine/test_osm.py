@@ -972,7 +972,7 @@ def test_import_osm_package_writes_a_package_with_licence_report_and_template(tm
     assert scenario["features"] == {"format": "geojson", "resource": "features"}
     assert package.network().n_links == 30 + 4 * 3 * 2
     # The portable rule resolves at run time against the package's own schools.
-    assert apply_interventions(package.network(), package.interventions).closed.sum() == 6
+    assert package.scenario_network()[0].closed.sum() == 6
 
 
 def test_import_without_template_has_no_interventions(tmp_path):
@@ -1084,7 +1084,9 @@ def test_a_school_streets_rule_applies_to_a_baseline_package_of_the_same_town(tm
     # The scenario section travels: the rule written for one package resolves on another's.
     import_osm_package(TOWN, tmp_path / "base.zip", zone_size_m=400.0, trips=300.0)
     base = load_package(tmp_path / "base.zip")
-    closed = apply_interventions(base.network(), [school_streets_intervention()])
+    closed = apply_interventions(
+        base.network(), [school_streets_intervention()], features=base.features()
+    )
     assert closed.closed.sum() == 6
 
 
@@ -1114,9 +1116,10 @@ def test_granadas_school_streets_section_resolves_to_another_citys_own_schools(
     package = school_street_packages(city)
     network = package.network()
     # Granada's section on this city's network, against this city's features.geojson...
-    foreign, resolved = apply_interventions_report(network, granada_section)
+    features = package.features()
+    foreign, resolved = apply_interventions_report(network, granada_section, features=features)
     # ...and the city's own import with the template.
-    own = apply_interventions(network, package.interventions)
+    own = apply_interventions(network, package.interventions, features=features)
     assert resolved[0].links > 0
     assert resolved[0].features == package.scenario["import_report"]["schools"]
     np.testing.assert_array_equal(foreign.closed, own.closed)

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twins.engine.interventions import apply_interventions
 from twins.engine.network import Demand
 from twins.engine.package import (
     Limits,
@@ -533,7 +532,7 @@ def test_a_package_keeps_its_map_features_and_resolves_near_rules_against_them(t
     assert package.resource("features")["path"] == "features.geojson"
     assert json.loads(package.read_bytes("features")) == FEATURES
     # The runner's call: the package's own features are found through its network.
-    scenario = apply_interventions(package.network(), package.interventions)
+    scenario = package.scenario_network()[0]
     assert scenario.link_ids[scenario.closed].tolist() == [1, 2]
 
 
@@ -553,7 +552,7 @@ def test_a_package_with_a_polygon_rule_needs_no_features(tmp_path):
     rule = {"type": "restrict_area", "polygon": area, "road_classes": ["living_street"],
             "action": {"scale_capacity": 0.3}}  # fmt: skip
     package = load_package(street_plan_package(tmp_path / "plan.zip", [rule], features=None))
-    scenario = apply_interventions(package.network(), package.interventions)
+    scenario = package.scenario_network()[0]
     assert scenario.capacity.tolist() == [600.0, 600.0, 600.0, 600.0, 180.0, 600.0]
 
 
@@ -608,5 +607,5 @@ def test_street_names_and_osm_way_ids_are_valid_selectors_in_the_schema(tmp_path
         # The schema accepts both; the second fails only because the plan has no lengths.
         street_plan_package(tmp_path / "plan.zip", rules)
     package = load_package(street_plan_package(tmp_path / "plan2.zip", rules[:1]))
-    scenario = apply_interventions(package.network(), package.interventions)
+    scenario = package.scenario_network()[0]
     assert scenario.link_ids[scenario.closed].tolist() == [1, 2]

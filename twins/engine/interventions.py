@@ -148,29 +148,6 @@ def tag_filter_matches(tags: dict[str, str], tag_filter: dict) -> bool:
     return True
 
 
-_FEATURES_ATTR = "_reci_map_features"
-_NO_FEATURES = object()
-
-
-def attach_features(network: Network, features) -> None:
-    """Keep the map features of a network's package with it, for ``near`` interventions.
-
-    ``features`` is a list of :class:`MapFeature` or a callable returning one (read
-    on first use). :meth:`Network.with_changes` copies do not keep it: pass
-    ``features=`` to :func:`apply_interventions` explicitly for those.
-    """
-    network.__dict__[_FEATURES_ATTR] = features
-
-
-def attached_features(network: Network):
-    """The features attached by :func:`attach_features`, read if need be; None when none."""
-    features = network.__dict__.get(_FEATURES_ATTR)
-    if callable(features):
-        features = features()
-        network.__dict__[_FEATURES_ATTR] = features
-    return features
-
-
 # --- applying -----------------------------------------------------------------------------
 
 
@@ -245,8 +222,6 @@ class _Edit:
     def features(self, where: str) -> list[MapFeature]:
         features = self._features
         if features is None:
-            features = attached_features(self.network)
-        if features is None:
             raise InterventionError(
                 f"{where}: 'near' needs the package's map features, the resource "
                 f"{FEATURES_RESOURCE_HINT}, and this package has none (use 'polygon', or "
@@ -274,8 +249,8 @@ def apply_interventions(
     when its type is unknown, a parameter is invalid or a link id / node pair /
     street name / OSM way is not in the network. A node pair matching several
     parallel links applies to all. ``features`` (a list of :class:`MapFeature`) are
-    the map features ``near`` rules match; by default those attached to the network
-    by its package (:func:`attach_features`).
+    the map features ``near`` rules match (a package's: :meth:`LoadedPackage.features`,
+    or :meth:`LoadedPackage.scenario_network`, which passes them).
     """
     return apply_interventions_report(network, interventions, features=features)[0]
 

@@ -36,8 +36,7 @@ from . import gmns, tntp
 from .interventions import (
     InterventionError,
     MapFeature,
-    apply_interventions,
-    attach_features,
+    apply_interventions_report,
     parse_features,
 )
 from .network import Demand, Network, NetworkError
@@ -522,10 +521,13 @@ class LoadedPackage:
         """The package's network (parsed once; treat it as read-only)."""
         if self._network is None:
             self._network = self._read_network()
-            if self.has_features:
-                # restrict_area "near" rules resolve against them (read on first use).
-                attach_features(self._network, self.features)
         return self._network
+
+    def scenario_network(self, network: Network | None = None):
+        """The interventions applied to ``network`` (default: the package's own) with the
+        package's map features; returns (network, what each intervention resolved to)."""
+        network = self.network() if network is None else network
+        return apply_interventions_report(network, self.interventions, features=self.features())
 
     @property
     def has_features(self) -> bool:
@@ -615,9 +617,8 @@ class LoadedPackage:
         self._check_table_headers()
         network = self.network()
         self.demand(network)
-        self.features()
         try:
-            apply_interventions(network, self.interventions)
+            self.scenario_network(network)
         except InterventionError as exc:
             raise PackageError(f"{DESCRIPTOR}: scenario.{exc}") from None
 

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import ENGINE_NAME, __version__
-from .interventions import apply_interventions_report
 from .network import Demand, Network
 from .package import LoadedPackage, schema_error
 from .results import (
@@ -136,9 +135,7 @@ def run_package(
     demand = pkg.demand(network)
     scenario_network, resolved = None, []
     if pkg.interventions:
-        scenario_network, resolved = apply_interventions_report(
-            network, pkg.interventions, features=pkg.features()
-        )
+        scenario_network, resolved = pkg.scenario_network(network)
     baseline = _assign(pkg, network, demand, rule, "baseline", progress)
     scenario = noise = None
     if scenario_network is not None:
