@@ -194,3 +194,14 @@ def pytest_runtest_makereport(item, call):
     if "RECI_SHARED_DATA" in reason:
         report.outcome = "failed"
         report.longrepr = f"shared data is required here (RECI_REQUIRE_SHARED_DATA=1): {reason}"
+
+
+@pytest.fixture
+def municipalities(db):
+    """The full INE/IGN reference table (a transactional test's flush may have emptied it)."""
+    from cities.models import Municipality
+    from cities.municipalities import load_reference_table
+
+    if Municipality.objects.count() < 8000:
+        load_reference_table(Municipality)
+    return Municipality.objects.all()

@@ -1,0 +1,55 @@
+"""The network's people and their work: cities, technicians, working groups and meetings."""
+
+from .directory import (
+    COORDINATORS_GROUP,
+    City,
+    ExpertiseArea,
+    Language,
+    MembershipApplication,
+    MembershipTier,
+    Municipality,
+    SizeBand,
+    Technician,
+    TechnicianArea,
+    city_of,
+    coordinators_group,
+    is_coordinator,
+)
+from .groups import GroupMembership, WorkingGroup, WorkPlanItem
+from .meetings import (
+    RSVP,
+    AgendaItem,
+    Attendance,
+    CalendarFeedToken,
+    Meeting,
+    MeetingAttachment,
+    MeetingSlot,
+    SlotAvailability,
+)
+
+__all__ = [
+    "COORDINATORS_GROUP",
+    "RSVP",
+    "AgendaItem",
+    "Attendance",
+    "CalendarFeedToken",
+    "City",
+    "ExpertiseArea",
+    "GroupMembership",
+    "Language",
+    "Meeting",
+    "MeetingAttachment",
+    "MeetingSlot",
+    "MembershipApplication",
+    "MembershipTier",
+    "Municipality",
+    "SizeBand",
+    "SlotAvailability",
+    "Technician",
+    "TechnicianArea",
+    "WorkPlanItem",
+    "WorkingGroup",
+    "city_of",
+    "coordinators_group",
+    "is_coordinator",
+]

@@ -1,0 +1,114 @@
+"""Working groups and their work plans."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..text import fold
+from .directory import City, ExpertiseArea, Technician
+
+
+class WorkingGroup(models.Model):
+    """A thematic working group of the network, chaired by one member city."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    area = models.CharField(_("area"), max_length=30, choices=ExpertiseArea)
+    remit = models.TextField(_("remit"))
+    chair_city = models.ForeignKey(
+        City,
+        on_delete=models.PROTECT,
+        related_name="chaired_groups",
+        verbose_name=_("chair city"),
+    )
+    members = models.ManyToManyField(
+        Technician, through="GroupMembership", related_name="working_groups", blank=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    search_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("working group")
+        verbose_name_plural = _("working groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(self.name)
+        super().save(*args, **kwargs)
+
+
+class GroupMembership(models.Model):
+    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="memberships")
+    technician = models.ForeignKey(
+        Technician, on_delete=models.CASCADE, related_name="group_memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "technician"], name="unique_group_membership")
+        ]
+        verbose_name = _("group membership")
+        verbose_name_plural = _("group memberships")
+
+    def __str__(self) -> str:
+        return f"{self.technician} in {self.group}"
+
+
+class WorkPlanItem(models.Model):
+    """One item of a group's work plan, optionally linked to a case study or scenario package."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        BLOCKED = "blocked", _("Blocked")
+        DROPPED = "dropped", _("Dropped")
+
+    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="work_items")
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        Technician,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_items",
+        verbose_name=_("owner"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PLANNED)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    case_study = models.ForeignKey(
+        "wagtailcore.Page",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("case study"),
+    )
+    scenario_package = models.ForeignKey(
+        "twins.ScenarioPackage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_items",
+        verbose_name=_("scenario package"),
+    )
+    link = models.URLField(_("other link"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["group", "position", "id"]
+        verbose_name = _("work plan item")
+        verbose_name_plural = _("work plan items")
+
+    def __str__(self) -> str:
+        return self.title

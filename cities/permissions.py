@@ -1,0 +1,72 @@
+"""Who may see and change what in the network's directory, groups and meetings.
+
+DESIGN.md, "People and roles". Every view and API endpoint calls these functions
+explicitly; tests/cities/test_permission_matrix.py checks them with the cast.
+"""
+
+from .models import City, Meeting, Technician, WorkingGroup, WorkPlanItem, city_of, is_coordinator
+
+
+def is_member(user) -> bool:
+    """A signed-in approved technician of a member city, or a coordinator."""
+    return is_coordinator(user) or city_of(user) is not None
+
+
+def approved_technician(user) -> Technician | None:
+    if not user.is_authenticated:
+        return None
+    technician = getattr(user, "technician", None)
+    return technician if technician is not None and technician.approved else None
+
+
+def can_edit_city(user, city: City) -> bool:
+    """The city's own admins and the coordinators edit a city's profile."""
+    if is_coordinator(user):
+        return True
+    technician = approved_technician(user)
+    return technician is not None and technician.is_city_admin and technician.city_id == city.pk
+
+
+def can_approve_technician(user, technician: Technician) -> bool:
+    """A request to join a city is decided by that city's admins or by a coordinator."""
+    return can_edit_city(user, technician.city)
+
+
+def can_manage_membership(user) -> bool:
+    """Membership applications, working groups, meetings, agendas and minutes: coordinators."""
+    return is_coordinator(user)
+
+
+def can_view_technicians(user) -> bool:
+    """The people directory is for the network's members, not the public."""
+    return is_member(user)
+
+
+def can_join_group(user, group: WorkingGroup) -> bool:
+    return group.is_active and approved_technician(user) is not None
+
+
+def can_manage_group(user, group: WorkingGroup) -> bool:
+    return is_coordinator(user)
+
+
+def can_update_work_item(user, item: WorkPlanItem) -> bool:
+    """Coordinators manage the plan; an item's owner updates its status."""
+    if is_coordinator(user):
+        return True
+    technician = approved_technician(user)
+    return technician is not None and item.owner_id == technician.pk
+
+
+def can_view_meeting(user, meeting: Meeting) -> bool:
+    """Meetings (with their links, agendas and minutes) are for the network's members."""
+    return is_member(user)
+
+
+def can_manage_meeting(user, meeting: Meeting | None = None) -> bool:
+    return is_coordinator(user)
+
+
+def can_respond_to_meeting(user, meeting: Meeting) -> bool:
+    """RSVP and availability: any member, for a meeting that is not cancelled."""
+    return is_member(user) and not meeting.is_cancelled

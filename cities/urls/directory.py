@@ -1,0 +1,3 @@
+"""directory URLs (filled in by the directory work)."""
+
+urlpatterns = []

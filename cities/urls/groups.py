@@ -1,0 +1,3 @@
+"""groups URLs (filled in by the groups work)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""people URLs (filled in by the people work)."""
+
+urlpatterns = []
