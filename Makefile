@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 DATABASE_URL ?= $(TEST_DATABASE_URL)
 REDIS_URL ?= $(TEST_REDIS_URL)
 
-.PHONY: demo test lint format bench venv clean
+.PHONY: demo test lint format bench venv clean messages
 
 venv: $(STAMP)
 
@@ -41,6 +41,11 @@ test: lint
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest
 	# The zero-set-up default (SQLite and the server-less broker) with a real worker too.
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -m embedded
+
+# Extract every translatable string into locale/es and compile it (needs GNU gettext).
+messages: $(STAMP)
+	env -u DATABASE_URL $(BIN)/python manage.py makemessages -l es --no-location
+	env -u DATABASE_URL $(BIN)/python manage.py compilemessages -l es --ignore=.venv --ignore=var
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

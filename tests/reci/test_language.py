@@ -1,6 +1,10 @@
 """The interface is in Spanish by default and in English on request."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from django.urls import reverse
@@ -29,3 +33,35 @@ def test_pages_switch_to_english(client, db):
     page = client.get(reverse("twins:package-list")).content.decode()
     assert "Digital-twin scenario packages" in page
     assert 'lang="en"' in page
+
+
+def _msgids(po: Path) -> set[str]:
+    text = po.read_text(encoding="utf-8")
+    ids = set()
+    for entry in text.split("\n\n")[1:]:
+        if "#~" in entry:
+            continue
+        match = re.search(r'^msgid ((?:".*"\n?)+)', entry, re.M)
+        if match:
+            ids.add("".join(re.findall(r'"(.*)"', match.group(1))))
+    return ids
+
+
+def test_locale_file_holds_every_string_of_the_source(tmp_path):
+    """makemessages on a copy of the source finds no string missing from the committed file."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.osm*", "*.pbf", "*.zip", "*.csv")
+    for name in ("reci", "cities", "twins", "locale"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=ignore)
+    shutil.copy(ROOT / "manage.py", tmp_path / "manage.py")
+    env = {**os.environ, "RECI_VAR_DIR": str(tmp_path / "var"), "PYTHONPATH": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "es", "--no-location"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    extracted = _msgids(tmp_path / "locale" / "es" / "LC_MESSAGES" / "django.po")
+    missing = sorted(extracted - _msgids(PO))
+    assert not missing, f"run `make messages`: strings not in {PO.name}: {missing[:20]}"
