@@ -27,8 +27,16 @@ def membership_decided(application) -> None:
     transaction.on_commit(lambda: send_membership_decision.delay(application_id))
 
 
-def technician_request_decided(technician_id: int, approved: bool, reason: str = "") -> None:
-    """Tell a user that their request to join a city was approved or declined."""
+def technician_request_decided(
+    user_id: int, city_id: int, approved: bool, reason: str = ""
+) -> None:
+    """Tell a user that their request to join a city was approved or declined.
+
+    Ids of the user and the city, not of the request: a declined request is deleted (so
+    that the user may ask another city), and the notice must still find its addressee.
+    """
     from .tasks import send_technician_decision
 
-    transaction.on_commit(lambda: send_technician_decision.delay(technician_id, approved, reason))
+    transaction.on_commit(
+        lambda: send_technician_decision.delay(user_id, city_id, approved, reason)
+    )

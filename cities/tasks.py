@@ -14,5 +14,5 @@ def send_membership_decision(application_id: int) -> int:
 
 
 @shared_task
-def send_technician_decision(technician_id: int, approved: bool, reason: str) -> int:
+def send_technician_decision(user_id: int, city_id: int, approved: bool, reason: str) -> int:
     raise NotImplementedError("built by the calendars and notifications work")

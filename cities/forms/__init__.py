@@ -1,0 +1,1 @@
+"""Forms of the network pages, one module per area."""
