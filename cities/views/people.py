@@ -18,6 +18,7 @@ from ..permissions import approved_technician, can_approve_technician, can_view_
 from ..services import people
 
 DIRECTORY_PAGE_SIZE = 50
+LANGUAGE_NAMES = dict(Language.choices)
 
 
 @login_required
@@ -118,7 +119,7 @@ def technician_detail(request, pk: int):
     own = approved_technician(request.user)
     context = {
         "technician": technician,
-        "languages": [Language(code).label for code in technician.language_codes()],
+        "languages": [LANGUAGE_NAMES.get(code, code) for code in technician.language_codes()],
         "is_own": own is not None and own.pk == technician.pk,
     }
     return render(request, "cities/people/technician_detail.html", context)
