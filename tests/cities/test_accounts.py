@@ -198,8 +198,8 @@ def test_failed_logins_lock_the_account_for_every_client_and_process(own_cache):
     assert refused.wsgi_request.user.is_anonymous
 
     env = worker_env(RECI_CACHE_KEY_PREFIX=own_cache["KEY_PREFIX"])
-    if "RECI_VAR_DIR" not in env and own_cache["BACKEND"].endswith("FileBasedCache"):
-        env["RECI_VAR_DIR"] = str(os.path.dirname(own_cache["LOCATION"]))
+    if own_cache["BACKEND"].endswith("FileBasedCache"):  # the same folder: <var>/cache
+        env["RECI_VAR_DIR"] = os.path.dirname(own_cache["LOCATION"])
     other_process = subprocess.run(
         [sys.executable, "-c", LOGIN_IN_ANOTHER_PROCESS % ("ana@example.org", PASSWORD)],
         cwd=ROOT,
