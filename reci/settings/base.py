@@ -119,6 +119,21 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+# E-mail addresses are unique regardless of case; reset mails go to verified addresses only.
+ACCOUNT_ADAPTER = "cities.adapters.AccountAdapter"
+# A reset asked for an unknown (or unverified) address sends nothing: the page says the same.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# Counted in the shared cache (CACHES below), so every web process sees the same attempts.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+}
+# Behind a reverse proxy, the client's address is the n-th from the right of X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("RECI_TRUSTED_PROXY_COUNT", 0)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "RECI"
 LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "es"
@@ -161,10 +176,29 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+REDIS_URL = env_str("REDIS_URL")
+# One cache for every process (rate limits, used TOTP codes): Redis when there is one,
+# otherwise files, never per-process memory. The prefix keeps separate runs apart.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("RECI_CACHE_KEY_PREFIX", "reci"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": env_str("RECI_CACHE_KEY_PREFIX", "reci"),
+        }
+    }
+
 # --- Celery -----------------------------------------------------------------
 # A Redis URL when one is given; otherwise a file-system broker that needs no
 # server, so that a laptop runs the demo with nothing installed.
-REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
