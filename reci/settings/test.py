@@ -13,6 +13,7 @@ _var = Path(os.environ.get("RECI_VAR_DIR", Path(__file__).resolve().parents[2] /
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"reci-{_run}")
 os.environ.setdefault("RECI_MEDIA_ROOT", str(_var / "test-media" / _run))
 os.environ.setdefault("RECI_BROKER_DIR", str(_var / "test-broker" / _run))
+os.environ.setdefault("RECI_CACHE_KEY_PREFIX", f"reci-{_run}")
 
 from .base import *  # noqa: E402, F403
 from .base import DATABASES  # noqa: E402
