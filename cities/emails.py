@@ -224,8 +224,8 @@ def send_weekly_digest(now: datetime | None = None) -> int:
     """Send each subscribed technician the week's news, unless they got it within 6 days."""
     now = now or timezone.now()
     news = network_news(now)
-    recipients = digest_due(now).select_related("user", "city").prefetch_related(
-        "group_memberships"
+    recipients = (
+        digest_due(now).select_related("user", "city").prefetch_related("group_memberships")
     )
     return sum(send_digest(t, digest_for(t, news), now) for t in recipients)
 
@@ -239,8 +239,12 @@ def send_digest(technician: Technician, content: dict | None, now: datetime) -> 
         return 0  # another run sent it meanwhile
     user = technician.user
     with recipient_locale(user):
-        context = {**content, "name": name_of(user), "since": now - timedelta(days=DIGEST_NEWS_DAYS)}
-        context["meeting_urls"] = {m.pk: meeting_page_url(m) for m in content["meetings"]}
+        context = {
+            **content,
+            "name": name_of(user),
+            "since": now - timedelta(days=DIGEST_NEWS_DAYS),
+        }
+        context["meetings"] = [(m, meeting_page_url(m)) for m in content["meetings"]]
         message = compose(user, "weekly_digest", _("This week in the RECI network"), context)
     return send_all([message])
 
@@ -284,4 +288,3 @@ def send_technician_decision(user_id: int, city_id: int, approved: bool, reason:
         ) % {"city": city.name}
         context = {"city": city, "approved": approved, "reason": reason, "name": name_of(user)}
         return send_all([compose(user, "technician_decision", subject, context)])
-

@@ -11,12 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import calendar
-from ..models import Meeting, WorkingGroup, is_coordinator
+from ..emails import preferred_language
+from ..models import WorkingGroup, is_coordinator
 from ..permissions import approved_technician, can_view_meeting, is_member
 
 
@@ -94,15 +96,20 @@ def feed_user_or_404(token: str):
     return user
 
 
+# A calendar client sends no useful Accept-Language: the feed speaks its owner's language.
+
+
 def private_feed(request, token: str):
     user = feed_user_or_404(token)
-    meetings = calendar.personal_feed_meetings(user)
-    cal = calendar.feed_calendar(meetings, _("RECI meetings"))
+    with translation.override(preferred_language(user)):
+        meetings = calendar.personal_feed_meetings(user)
+        cal = calendar.feed_calendar(meetings, _("RECI meetings"))
     return ics_response(cal, "meetings.ics", attachment=False)
 
 
 def group_feed(request, token: str, slug: str):
-    feed_user_or_404(token)
+    user = feed_user_or_404(token)
     group = get_object_or_404(WorkingGroup, slug=slug)
-    cal = calendar.feed_calendar(calendar.group_feed_meetings(group), group.name)
+    with translation.override(preferred_language(user)):
+        cal = calendar.feed_calendar(calendar.group_feed_meetings(group), group.name)
     return ics_response(cal, f"{group.slug}.ics", attachment=False)
