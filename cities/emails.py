@@ -157,8 +157,7 @@ def send_meeting_reminders(now: datetime | None = None) -> int:
 def send_reminder(meeting_id: int, now: datetime) -> int:
     # The row lock makes a concurrent run wait, then find the reminder already recorded; a
     # failure to send rolls the record back, so the next hourly run tries again.
-    locked = reminders_due(now).select_for_update().filter(pk=meeting_id)
-    if not locked.exists():
+    if reminders_due(now).select_for_update().filter(pk=meeting_id).first() is None:
         return 0
     meeting = load_meeting(meeting_id)
     sent = send_all([meeting_message(meeting, "reminder", u) for u in meeting_invitees(meeting)])

@@ -58,15 +58,13 @@ def feed_groups(user):
 def calendar_settings(request):
     require_member(request.user)
     token = calendar.active_feed_token(request.user)
-    groups = feed_groups(request.user) if token else []
-    context = {
-        "token": token,
-        "feed_url": token and feed_url("cities:private-feed", request, token.token),
-        "group_feeds": [
+    context = {"token": token}
+    if token is not None:
+        context["feed_url"] = feed_url("cities:private-feed", request, token.token)
+        context["group_feeds"] = [
             (group, feed_url("cities:group-feed", request, token.token, group.slug))
-            for group in groups
-        ],
-    }
+            for group in feed_groups(request.user)
+        ]
     return render(request, "cities/calendars/settings.html", context)
 
 
