@@ -4,10 +4,12 @@ import email
 import time
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
+from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar
@@ -142,6 +144,24 @@ def test_meeting_times_are_on_madrid_time(cast, group_meeting):
     cast.owner.technician.save()
     tasks.send_meeting_notice(group_meeting.pk, "invitation", group_meeting.sequence)
     assert "10 a.m." in message_to(cast.owner).body  # 08:00 UTC is 10:00 in Madrid in July
+
+
+class DownMailServer(BaseEmailBackend):
+    attempts = 0
+
+    def send_messages(self, messages):
+        DownMailServer.attempts += 1
+        raise SMTPServerDisconnected("connection refused")
+
+
+def test_a_notice_is_retried_while_the_mail_server_is_down(cast, group_meeting, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.DownMailServer"
+    DownMailServer.attempts = 0
+    result = tasks.send_meeting_notice.apply(
+        args=[group_meeting.pk, "invitation", group_meeting.sequence]
+    )
+    assert result.failed()
+    assert DownMailServer.attempts == 1 + tasks.MAIL_RETRY["max_retries"]
 
 
 # --- Reminders ---------------------------------------------------------------------------
