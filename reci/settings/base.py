@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_int, env_list, env_str
@@ -149,6 +150,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("RECI_MEDIA_ROOT", str(VAR_DIR / "media")))
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The file backend's folder (DJANGO_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env_str("RECI_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "RECI <no-reply@localhost>")
 
 WAGTAIL_SITE_NAME = "RECI"
@@ -210,6 +213,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Crontab times are in CELERY_TIMEZONE (Madrid).
+CELERY_BEAT_SCHEDULE = {
+    "meeting-reminders": {
+        "task": "cities.tasks.send_meeting_reminders",
+        "schedule": crontab(minute=0),
+    },
+    "weekly-digest": {
+        "task": "cities.tasks.send_weekly_digest",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
+}
 # A scenario run may take minutes on a city network; the soft limit is caught
 # and recorded as the run's failure, the hard limit kills a stuck process.
 TWINS_RUN_SOFT_TIME_LIMIT = env_int("TWINS_RUN_SOFT_TIME_LIMIT", 30 * 60, minimum=1)

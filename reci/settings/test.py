@@ -20,7 +20,11 @@ from .base import DATABASES  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The test process always uses locmem (pytest-django); a worker the tests start may be told
+# to write files instead, which the test then reads.
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: the Celery worker started by the tests must see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(_var / f"{_run}.sqlite3")}
