@@ -1,6 +1,7 @@
 """Forms of the working groups pages: the list's filter, a group, an item of its work plan."""
 
 from django import forms
+from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
@@ -58,6 +59,13 @@ def unique_group_slug(name: str) -> str:
     return slug
 
 
+def https_by_default(field, **kwargs):
+    """A link typed without a scheme is taken as https://, not http://."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 class WorkPlanItemForm(forms.ModelForm):
     """An item of a group's plan; its owner is one of the group's members.
 
@@ -77,6 +85,7 @@ class WorkPlanItemForm(forms.ModelForm):
             "scenario_package",
             "link",
         ]
+        formfield_callback = https_by_default
         widgets = {"due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, group: WorkingGroup, user, **kwargs):

@@ -13,11 +13,7 @@ urlpatterns = [
     path("groups/<slug:slug>/leave/", views.group_leave, name="group-leave"),
     path("groups/<slug:slug>/plan/new/", views.workitem_create, name="workitem-create"),
     path("groups/<slug:slug>/plan/<int:pk>/edit/", views.workitem_edit, name="workitem-edit"),
-    path(
-        "groups/<slug:slug>/plan/<int:pk>/delete/", views.workitem_delete, name="workitem-delete"
-    ),
+    path("groups/<slug:slug>/plan/<int:pk>/delete/", views.workitem_delete, name="workitem-delete"),
     path("groups/<slug:slug>/plan/<int:pk>/move/", views.workitem_move, name="workitem-move"),
-    path(
-        "groups/<slug:slug>/plan/<int:pk>/status/", views.workitem_status, name="workitem-status"
-    ),
+    path("groups/<slug:slug>/plan/<int:pk>/status/", views.workitem_status, name="workitem-status"),
 ]

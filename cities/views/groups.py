@@ -42,6 +42,11 @@ def groups_with_counts():
     )
 
 
+def posted(request):
+    """The submitted data, or None for an unbound form (an empty POST is still a submission)."""
+    return request.POST if request.method == "POST" else None
+
+
 def group_url(group: WorkingGroup, anchor: str = "") -> str:
     url = reverse("cities:group-detail", args=[group.slug])
     return f"{url}#{anchor}" if anchor else url
@@ -150,7 +155,7 @@ def group_leave(request, slug: str):
 def group_create(request):
     if not can_manage_membership(request.user):
         raise PermissionDenied(_("Only the network's coordinators create working groups."))
-    form = WorkingGroupForm(request.POST or None)
+    form = WorkingGroupForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             group = form.save()
@@ -164,7 +169,7 @@ def group_edit(request, slug: str):
     group = get_object_or_404(WorkingGroup, slug=slug)
     if not can_manage_group(request.user, group):
         raise PermissionDenied(_("Only the network's coordinators manage working groups."))
-    form = WorkingGroupForm(request.POST or None, instance=group)
+    form = WorkingGroupForm(posted(request), instance=group)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             group = form.save()
@@ -189,7 +194,7 @@ def workitem_create(request, slug: str):
     group = get_object_or_404(WorkingGroup, slug=slug)
     if not can_manage_group(request.user, group):
         raise PermissionDenied(_("Only the network's coordinators manage work plans."))
-    form = WorkPlanItemForm(request.POST or None, group=group, user=request.user)
+    form = WorkPlanItemForm(posted(request), group=group, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             # Lock the group so that two items added at once do not take the same position.
@@ -209,7 +214,7 @@ def workitem_edit(request, slug: str, pk: int):
     group, item = get_group_and_item(slug, pk)
     if not can_manage_group(request.user, group):
         raise PermissionDenied(_("Only the network's coordinators manage work plans."))
-    form = WorkPlanItemForm(request.POST or None, instance=item, group=group, user=request.user)
+    form = WorkPlanItemForm(posted(request), instance=item, group=group, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             item = form.save(commit=False)
