@@ -1,4 +1,11 @@
-"""Working groups and their work plans. Each view checks permission explicitly."""
+"""Working groups and their work plans. Each view checks permission explicitly.
+
+What a group's public page shows to whom (DESIGN.md, "People and roles"): anyone sees the remit,
+the counts, the plan and the meetings' dates; the network's members also see who takes part
+(names of members and of items' owners; visitors see the owner's city) and get links to the
+meetings. A plan's links appear only when the viewer may follow them: a case study while its
+page is live, a scenario package if the viewer may see it.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -180,7 +187,7 @@ def group_edit(request, slug: str):
 
 def get_group_and_item(slug: str, pk: int) -> tuple[WorkingGroup, WorkPlanItem]:
     group = get_object_or_404(WorkingGroup, slug=slug)
-    item = get_object_or_404(WorkPlanItem.objects.select_related("owner"), pk=pk, group=group)
+    item = get_object_or_404(WorkPlanItem, pk=pk, group=group)
     return group, item
 
 
@@ -287,7 +294,7 @@ def workitem_status(request, slug: str, pk: int):
     status = request.POST.get("status", "")
     if status not in WorkPlanItem.Status.values:
         message = _("Unknown status %(status)s; expected one of: %(choices)s.")
-        choices = ", ".join(str(label) for label in WorkPlanItem.Status.labels)
+        choices = ", ".join(WorkPlanItem.Status.values)
         return bad_request(request, group, message % {"status": repr(status), "choices": choices})
     item.status = status
     item.updated_by = request.user
