@@ -455,12 +455,15 @@ def test_meetings_are_split_into_upcoming_and_past_and_linked_for_members(cast, 
     assert linked is (who != "anonymous")
 
 
-def test_only_the_owner_and_coordinators_get_the_status_control(cast, owned_item):
-    status_url = item_url("status", owned_item)
-    for who, shown in [("coordinator", True), ("owner", True), ("other", False)]:
-        assert (
-            status_url in client_for(cast, who).get(detail_url(owned_item.group)).content.decode()
-        ) is shown
+@pytest.mark.parametrize(
+    ("who", "shown"),
+    [("coordinator", True), ("owner", True), ("other", False), ("anonymous", False)],
+)
+def test_only_the_owner_and_coordinators_get_the_status_control(cast, owned_item, who, shown):
+    body = client_for(cast, who).get(detail_url(owned_item.group)).content.decode()
+    assert (item_url("status", owned_item) in body) is shown
+    assert (item_url("move", owned_item) in body) is False  # a plan of one item does not move
+    assert (item_url("edit", owned_item) in body) is (who == "coordinator")
 
 
 # --- The work plan -------------------------------------------------------------------------
