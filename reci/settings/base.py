@@ -141,6 +141,8 @@ LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Madrid"
+# URLs typed without a scheme in forms are taken as https (the Django 6 default).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 USE_I18N = True
 USE_TZ = True
 
