@@ -158,6 +158,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["reci.schema.only_public_api"],
+    # One name for a choice set that several fields share (technicians' and groups' areas).
+    "ENUM_NAME_OVERRIDES": {
+        "ExpertiseAreaEnum": "cities.models.ExpertiseArea",
+        "LanguageEnum": "cities.models.Language",
+    },
     # Swagger UI's files come from the installed sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
