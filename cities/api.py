@@ -144,8 +144,11 @@ class WorkingGroupViewSet(
         else:
             mine = GroupMembership.objects.filter(group=OuterRef("pk"), technician=technician)
             joined = Exists(mine)
-        return WorkingGroup.objects.select_related("chair_city").annotate(
-            member_count=Count("memberships", distinct=True), joined=joined
+        # Meta.ordering does not apply to a query with an aggregate: order explicitly.
+        return (
+            WorkingGroup.objects.select_related("chair_city")
+            .annotate(member_count=Count("memberships", distinct=True), joined=joined)
+            .order_by("name", "pk")
         )
 
     def create(self, request, *args, **kwargs):
