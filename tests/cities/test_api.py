@@ -26,7 +26,6 @@ from tests.factories import (
     CityFactory,
     MeetingFactory,
     TechnicianFactory,
-    UserFactory,
     WorkingGroupFactory,
     join_group,
 )
