@@ -8,6 +8,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cities.api import CityViewSet, MeetingViewSet, TechnicianViewSet, WorkingGroupViewSet
+from cities.views.tokens import api_token
 from twins.api import PackageViewSet, RunViewSet
 
 from . import views
@@ -15,6 +17,10 @@ from . import views
 router = DefaultRouter()
 router.register("packages", PackageViewSet, basename="package")
 router.register("runs", RunViewSet, basename="run")
+router.register("cities", CityViewSet, basename="city")
+router.register("technicians", TechnicianViewSet, basename="technician")
+router.register("working-groups", WorkingGroupViewSet, basename="working-group")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("account/api-token/", api_token, name="api-token"),
     path("", include("cities.urls")),
     path("", include("twins.urls")),
     path("pages/", include(wagtail_urls)),

@@ -160,11 +160,14 @@ WAGTAIL_SITE_NAME = "RECI"
 WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://localhost:8000")
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes a missing or wrong credential a 401, not a
+    # 403. No Basic authentication: a password alone would skip the sign-in's second factor.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -175,6 +178,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["reci.schema.only_public_api"],
+    # One name for a choice set that several fields share (technicians' and groups' areas).
+    "ENUM_NAME_OVERRIDES": {
+        "ExpertiseAreaEnum": "cities.models.ExpertiseArea",
+        "LanguageEnum": "cities.models.Language",
+    },
     # Swagger UI's files come from the installed sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

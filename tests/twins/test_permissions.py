@@ -127,7 +127,7 @@ def test_a_bad_upload_shows_the_error_and_stores_nothing(cast):
 
 
 @pytest.mark.parametrize(
-    ("who", "status"), [("coordinator", 201), ("owner", 201), ("other", 403), ("anonymous", 403)]
+    ("who", "status"), [("coordinator", 201), ("owner", 201), ("other", 403), ("anonymous", 401)]
 )
 def test_api_run_creation_matrix(cast, published, who, status):
     response = client_for(cast, who).post(

@@ -1,0 +1,86 @@
+"""Query filters of the network's API (/api/v1/): ?search= and the django-filter FilterSets."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from rest_framework.filters import SearchFilter
+
+from .models import (
+    City,
+    ExpertiseArea,
+    Language,
+    Meeting,
+    MembershipTier,
+    SizeBand,
+    Technician,
+    WorkingGroup,
+)
+from .text import fold
+
+
+class FoldedSearchFilter(SearchFilter):
+    """?search= that ignores accents and case ("Mostoles" finds "Móstoles").
+
+    Point the view's `search_fields` at the models' folded `search_*` fields: the terms
+    are folded the same way before they are compared.
+    """
+
+    def get_search_terms(self, request):
+        return [fold(term) for term in super().get_search_terms(request)]
+
+
+class CityFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(lookup_expr="iexact", label=_("Autonomous community"))
+    province = django_filters.CharFilter(lookup_expr="iexact", label=_("Province"))
+    size_band = django_filters.ChoiceFilter(choices=SizeBand.choices, label=_("Size band"))
+    tier = django_filters.ChoiceFilter(choices=MembershipTier.choices, label=_("Membership tier"))
+
+    class Meta:
+        model = City
+        fields = ["region", "province", "size_band", "tier"]
+
+
+class TechnicianFilter(django_filters.FilterSet):
+    city = django_filters.CharFilter(field_name="city__slug", label=_("City (slug)"))
+    area = django_filters.ChoiceFilter(
+        field_name="areas__area", choices=ExpertiseArea.choices, label=_("Area of expertise")
+    )
+    language = django_filters.ChoiceFilter(
+        choices=Language.choices, method="filter_language", label=_("Language")
+    )
+    group = django_filters.CharFilter(
+        field_name="working_groups__slug", label=_("Working group (slug)")
+    )
+
+    class Meta:
+        model = Technician
+        fields = ["city", "area", "language", "group"]
+
+    def filter_language(self, queryset, name, value):
+        # `languages` holds comma-separated codes: match a whole code, not "es" inside "pes".
+        return queryset.filter(languages__regex=rf"(^|,){value}(,|$)")
+
+
+class WorkingGroupFilter(django_filters.FilterSet):
+    area = django_filters.ChoiceFilter(choices=ExpertiseArea.choices, label=_("Area"))
+    active = django_filters.BooleanFilter(field_name="is_active", label=_("Active"))
+
+    class Meta:
+        model = WorkingGroup
+        fields = ["area", "active"]
+
+
+class MeetingFilter(django_filters.FilterSet):
+    group = django_filters.CharFilter(field_name="group__slug", label=_("Working group (slug)"))
+    kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices, label=_("Kind"))
+    status = django_filters.ChoiceFilter(choices=Meeting.Status.choices, label=_("Status"))
+    # A date alone means midnight on Madrid time; a date-time may carry its own offset.
+    after = django_filters.DateTimeFilter(
+        field_name="starts_at", lookup_expr="gte", label=_("Starts at or after")
+    )
+    before = django_filters.DateTimeFilter(
+        field_name="starts_at", lookup_expr="lt", label=_("Starts before")
+    )
+
+    class Meta:
+        model = Meeting
+        fields = ["group", "kind", "status", "after", "before"]

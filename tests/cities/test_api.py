@@ -1,0 +1,662 @@
+"""The network's API (/api/v1/): permissions for the whole cast, filters, search, tokens."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from cities.models import (
+    RSVP,
+    ExpertiseArea,
+    GroupMembership,
+    Meeting,
+    Technician,
+    TechnicianArea,
+    WorkingGroup,
+)
+from tests.factories import (
+    AgendaItemFactory,
+    CityFactory,
+    MeetingFactory,
+    TechnicianFactory,
+    WorkingGroupFactory,
+    join_group,
+)
+
+CAST = ["coordinator", "owner", "other", "anonymous"]
+
+
+def client_for(cast, who: str) -> APIClient:
+    client = APIClient()
+    user = cast.users()[who]
+    if user.is_authenticated:
+        client.force_login(user)
+    return client
+
+
+def matrix(**statuses):
+    """Parametrize over the four members of the cast with the expected status of each."""
+    return pytest.mark.parametrize(("who", "status"), [(who, statuses[who]) for who in CAST])
+
+
+@pytest.fixture
+def group(cast):
+    return WorkingGroupFactory(
+        name="Movilidad sostenible", slug="movilidad", chair_city=cast.owner_city
+    )
+
+
+@pytest.fixture
+def meeting(group):
+    meeting = MeetingFactory(group=group, title="Plan de trabajo 2027")
+    AgendaItemFactory(meeting=meeting, title="Bienvenida", position=1)
+    AgendaItemFactory(meeting=meeting, title="Calendario", position=2)
+    return meeting
+
+
+def technician_of(user) -> Technician:
+    return Technician.objects.get(user=user)
+
+
+def meeting_body(group, /, **changes) -> dict:
+    starts = (timezone.now() + timedelta(days=10)).replace(microsecond=0)
+    body = {
+        "kind": "group",
+        "group": group.slug,
+        "title": "Seguimiento de proyectos",
+        "mode": "online",
+        "online_url": "https://meet.example.org/seguimiento",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "status": "scheduled",
+    }
+    body.update(changes)
+    return body
+
+
+# --- cities -------------------------------------------------------------------
+
+
+@matrix(coordinator=200, owner=200, other=200, anonymous=200)
+def test_cities_are_public_to_read(cast, who, status):
+    client = client_for(cast, who)
+    assert client.get("/api/v1/cities/").status_code == status
+    assert client.get(f"/api/v1/cities/{cast.owner_city.slug}/").status_code == status
+
+
+@matrix(coordinator=200, owner=403, other=403, anonymous=401)
+def test_only_coordinators_and_city_admins_patch_a_city(cast, who, status):
+    response = client_for(cast, who).patch(
+        f"/api/v1/cities/{cast.owner_city.slug}/", {"website": "https://granada.es"}, format="json"
+    )
+    assert response.status_code == status, response.content
+    cast.owner_city.refresh_from_db()
+    assert (cast.owner_city.website == "https://granada.es") is (status == 200)
+
+
+def test_city_admin_patches_own_city_but_not_its_tier(cast):
+    Technician.objects.filter(user=cast.owner).update(role=Technician.Role.CITY_ADMIN)
+    client = client_for(cast, "owner")
+    url = f"/api/v1/cities/{cast.owner_city.slug}/"
+    assert client.patch(url, {"description": "Ciudad nazarí."}, format="json").status_code == 200
+    assert client.patch(url, {"tier": "associate"}, format="json").status_code == 403
+    other_url = f"/api/v1/cities/{cast.other_city.slug}/"
+    assert client.patch(other_url, {"website": "https://x.es"}, format="json").status_code == 403
+    cast.owner_city.refresh_from_db()
+    assert cast.owner_city.description == "Ciudad nazarí."
+    assert cast.owner_city.tier == "full"
+
+
+def test_coordinator_changes_the_tier(cast):
+    url = f"/api/v1/cities/{cast.owner_city.slug}/"
+    response = client_for(cast, "coordinator").patch(url, {"tier": "associate"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["tier"] == "associate"
+
+
+def test_city_contact_must_be_a_technician_of_that_city(cast):
+    url = f"/api/v1/cities/{cast.owner_city.slug}/"
+    client = client_for(cast, "coordinator")
+    stranger = technician_of(cast.other)
+    response = client.patch(url, {"contact": stranger.pk}, format="json")
+    assert response.status_code == 400
+    assert "contact" in response.json()
+    own = technician_of(cast.owner)
+    assert client.patch(url, {"contact": own.pk}, format="json").status_code == 200
+
+
+def test_a_city_cannot_be_replaced_or_deleted_through_the_api(cast):
+    client = client_for(cast, "coordinator")
+    url = f"/api/v1/cities/{cast.owner_city.slug}/"
+    assert client.put(url, {"website": "https://granada.es"}, format="json").status_code == 405
+    assert client.delete(url).status_code == 405
+    assert client.post("/api/v1/cities/", {"name": "Nueva"}, format="json").status_code == 405
+
+
+@pytest.mark.parametrize("term", ["Mostoles", "MÓSTOLES", "móstoles", "ostol"])
+def test_city_search_ignores_accents_and_case(cast, term):
+    response = APIClient().get("/api/v1/cities/", {"search": term})
+    assert [c["slug"] for c in response.json()["results"]] == ["mostoles"]
+
+
+def test_cities_filter_by_region_province_size_band_and_tier(cast):
+    CityFactory(name="Bilbao", slug="bilbao", region="País Vasco", province="Bizkaia")
+    CityFactory(name="Alpedrete", slug="alpedrete", population=15_000, tier="associate")
+    client = APIClient()
+
+    def slugs(**params):
+        return {c["slug"] for c in client.get("/api/v1/cities/", params).json()["results"]}
+
+    assert slugs(region="país vasco") == {"bilbao"}
+    assert slugs(province="BIZKAIA") == {"bilbao"}
+    assert slugs(size_band="town") == {"alpedrete"}
+    assert slugs(tier="associate") == {"alpedrete"}
+    assert client.get("/api/v1/cities/", {"size_band": "huge"}).status_code == 400
+
+
+def test_city_list_is_paginated(cast):
+    CityFactory.create_batch(28)
+    client = APIClient()
+    first = client.get("/api/v1/cities/").json()
+    assert set(first) == {"count", "next", "previous", "results"}
+    assert first["count"] == 30
+    assert len(first["results"]) == 25
+    assert first["previous"] is None
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 5
+    assert second["next"] is None
+
+
+# --- technicians ----------------------------------------------------------------
+
+
+@matrix(coordinator=200, owner=200, other=200, anonymous=401)
+def test_technicians_are_for_members_only(cast, who, status):
+    client = client_for(cast, who)
+    technician = technician_of(cast.owner)
+    assert client.get("/api/v1/technicians/").status_code == status
+    assert client.get(f"/api/v1/technicians/{technician.pk}/").status_code == status
+
+
+def test_an_unapproved_technician_cannot_read_the_directory(cast, unapproved_technician):
+    client = APIClient()
+    client.force_login(unapproved_technician)
+    assert client.get("/api/v1/technicians/").status_code == 403
+
+
+def test_technician_list_shows_approved_profiles_without_email(cast, unapproved_technician):
+    response = client_for(cast, "other").get("/api/v1/technicians/")
+    body = response.json()
+    assert {t["id"] for t in body["results"]} == {
+        technician_of(cast.owner).pk,
+        technician_of(cast.other).pk,
+    }
+    assert set(body["results"][0]) == {
+        "id",
+        "name",
+        "city",
+        "position",
+        "areas",
+        "languages",
+        "groups",
+    }
+    assert "@" not in response.content.decode()
+
+
+@matrix(coordinator=403, owner=200, other=403, anonymous=401)
+def test_only_the_technician_patches_their_profile(cast, who, status):
+    technician = technician_of(cast.owner)
+    response = client_for(cast, who).patch(
+        f"/api/v1/technicians/{technician.pk}/",
+        {"position": "Jefa de movilidad", "areas": ["mobility", "data"], "languages": ["en"]},
+        format="json",
+    )
+    assert response.status_code == status, response.content
+    technician.refresh_from_db()
+    assert (technician.position == "Jefa de movilidad") is (status == 200)
+    if status == 200:
+        assert sorted(response.json()["areas"]) == ["data", "mobility"]
+        assert technician.language_codes() == ["en"]
+        assert "jefa de movilidad" in technician.search_text
+
+
+def test_profile_patch_names_a_wrong_language_and_saves_nothing(cast):
+    technician = technician_of(cast.owner)
+    response = client_for(cast, "owner").patch(
+        f"/api/v1/technicians/{technician.pk}/",
+        {"position": "Técnica", "languages": ["es", "klingon"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "languages" in response.json()
+    technician.refresh_from_db()
+    assert technician.position == ""
+
+
+def test_technicians_filter_by_city_area_language_and_group(cast, group):
+    owner, other = technician_of(cast.owner), technician_of(cast.other)
+    TechnicianArea.objects.create(technician=owner, area=ExpertiseArea.ENERGY)
+    other.languages = "es,eu"
+    other.save()
+    join_group(group, other)
+    client = client_for(cast, "coordinator")
+
+    def ids(**params):
+        return {t["id"] for t in client.get("/api/v1/technicians/", params).json()["results"]}
+
+    assert ids(city="granada") == {owner.pk}
+    assert ids(area="energy") == {owner.pk}
+    assert ids(language="eu") == {other.pk}
+    assert ids(language="es") == {owner.pk, other.pk}
+    assert ids(group="movilidad") == {other.pk}
+    assert client.get("/api/v1/technicians/", {"language": "xx"}).status_code == 400
+
+
+def test_technician_search_ignores_accents(cast):
+    technician = technician_of(cast.owner)
+    technician.position = "Técnico de Innovación"
+    technician.save()
+    client = client_for(cast, "other")
+    found = client.get("/api/v1/technicians/", {"search": "innovacion"}).json()["results"]
+    assert [t["id"] for t in found] == [technician.pk]
+
+
+# --- working groups ---------------------------------------------------------------
+
+
+@matrix(coordinator=200, owner=200, other=200, anonymous=200)
+def test_working_groups_are_public_to_read(cast, group, who, status):
+    client = client_for(cast, who)
+    assert client.get("/api/v1/working-groups/").status_code == status
+    assert client.get(f"/api/v1/working-groups/{group.slug}/").status_code == status
+
+
+@matrix(coordinator=201, owner=403, other=403, anonymous=401)
+def test_only_coordinators_create_working_groups(cast, who, status):
+    body = {
+        "name": "Energía y clima",
+        "slug": "energia",
+        "area": "energy",
+        "remit": "Comunidades energéticas.",
+        "chair_city": "mostoles",
+    }
+    response = client_for(cast, who).post("/api/v1/working-groups/", body, format="json")
+    assert response.status_code == status, response.content
+    assert WorkingGroup.objects.filter(slug="energia").exists() is (status == 201)
+    if status == 201:
+        assert response.json()["member_count"] == 0
+
+
+@matrix(coordinator=200, owner=403, other=403, anonymous=401)
+def test_only_coordinators_update_working_groups(cast, group, who, status):
+    response = client_for(cast, who).patch(
+        f"/api/v1/working-groups/{group.slug}/", {"active": False}, format="json"
+    )
+    assert response.status_code == status, response.content
+    group.refresh_from_db()
+    assert group.is_active is (status != 200)
+
+
+def test_working_group_create_names_a_wrong_field(cast):
+    body = {"name": "X", "slug": "x", "area": "space", "remit": "", "chair_city": "atlantis"}
+    response = client_for(cast, "coordinator").post("/api/v1/working-groups/", body, format="json")
+    assert response.status_code == 400
+    assert {"area", "remit", "chair_city"} <= set(response.json())
+    assert not WorkingGroup.objects.filter(slug="x").exists()
+
+
+@matrix(coordinator=403, owner=200, other=200, anonymous=401)
+def test_approved_technicians_join_and_leave_working_groups(cast, group, who, status):
+    client = client_for(cast, who)
+    joined = client.post(f"/api/v1/working-groups/{group.slug}/join/")
+    assert joined.status_code == status, joined.content
+    assert GroupMembership.objects.filter(group=group).exists() is (status == 200)
+    if status == 200:
+        assert joined.json()["joined"] is True
+        assert joined.json()["member_count"] == 1
+    left = client.post(f"/api/v1/working-groups/{group.slug}/leave/")
+    assert left.status_code == status
+    assert not GroupMembership.objects.filter(group=group).exists()
+    if status == 200:
+        assert left.json()["joined"] is False
+
+
+def test_nobody_joins_an_inactive_group(cast, group):
+    group.is_active = False
+    group.save()
+    response = client_for(cast, "owner").post(f"/api/v1/working-groups/{group.slug}/join/")
+    assert response.status_code == 403
+    assert not GroupMembership.objects.exists()
+
+
+def test_an_unapproved_technician_cannot_join(cast, group, unapproved_technician):
+    client = APIClient()
+    client.force_login(unapproved_technician)
+    assert client.post(f"/api/v1/working-groups/{group.slug}/join/").status_code == 403
+
+
+def test_working_groups_filter_by_area_and_active_and_search_without_accents(cast, group):
+    WorkingGroupFactory(name="Energía", slug="energia", area="energy", is_active=False)
+    client = APIClient()
+
+    def slugs(**params):
+        results = client.get("/api/v1/working-groups/", params).json()["results"]
+        return {g["slug"] for g in results}
+
+    assert slugs(area="energy") == {"energia"}
+    assert slugs(active="true") == {"movilidad"}
+    assert slugs(active="false") == {"energia"}
+    assert slugs(search="ENERGIA") == {"energia"}
+
+
+# --- meetings ----------------------------------------------------------------------
+
+
+@matrix(coordinator=200, owner=200, other=200, anonymous=401)
+def test_meetings_are_for_members_only(cast, meeting, who, status):
+    client = client_for(cast, who)
+    assert client.get("/api/v1/meetings/").status_code == status
+    assert client.get(f"/api/v1/meetings/{meeting.pk}/").status_code == status
+
+
+def test_a_meeting_shows_its_agenda_in_order(cast, meeting):
+    body = client_for(cast, "owner").get(f"/api/v1/meetings/{meeting.pk}/").json()
+    assert [item["title"] for item in body["agenda"]] == ["Bienvenida", "Calendario"]
+    assert body["group"] == "movilidad"
+    assert body["my_response"] is None
+
+
+def test_an_unknown_meeting_is_not_found(cast):
+    assert client_for(cast, "owner").get("/api/v1/meetings/999999/").status_code == 404
+
+
+@matrix(coordinator=201, owner=403, other=403, anonymous=401)
+def test_only_coordinators_create_meetings(cast, group, who, status):
+    response = client_for(cast, who).post("/api/v1/meetings/", meeting_body(group), format="json")
+    assert response.status_code == status, response.content
+    assert Meeting.objects.exists() is (status == 201)
+    if status == 201:
+        assert Meeting.objects.get().created_by == cast.coordinator
+
+
+@matrix(coordinator=200, owner=403, other=403, anonymous=401)
+def test_only_coordinators_update_meetings(cast, meeting, who, status):
+    response = client_for(cast, who).patch(
+        f"/api/v1/meetings/{meeting.pk}/", {"title": "Plan revisado"}, format="json"
+    )
+    assert response.status_code == status, response.content
+    meeting.refresh_from_db()
+    assert (meeting.title == "Plan revisado") is (status == 200)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"group": None}, "group"),
+        ({"kind": "assembly"}, "group"),
+        ({"mode": "in_person", "location": ""}, "location"),
+        ({"online_url": ""}, "online_url"),
+        ({"ends_at": (timezone.now() - timedelta(days=1)).isoformat()}, "ends_at"),
+        ({"status": "cancelled"}, "cancellation_reason"),
+        ({"group": "no-such-group"}, "group"),
+    ],
+)
+def test_meeting_create_names_the_wrong_field(cast, group, changes, field):
+    response = client_for(cast, "coordinator").post(
+        "/api/v1/meetings/", meeting_body(group, **changes), format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert not Meeting.objects.exists()
+
+
+def test_meeting_update_is_validated_as_a_whole(cast, meeting):
+    # Only ends_at is sent; it is checked against the stored start.
+    before = (meeting.starts_at - timedelta(hours=1)).isoformat()
+    response = client_for(cast, "coordinator").patch(
+        f"/api/v1/meetings/{meeting.pk}/", {"ends_at": before}, format="json"
+    )
+    assert response.status_code == 400
+    assert "ends_at" in response.json()
+
+
+def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, monkeypatch):
+    notices = []
+    monkeypatch.setattr("cities.api.meeting_event", lambda m, event: notices.append(event))
+    client = client_for(cast, "coordinator")
+    url = f"/api/v1/meetings/{meeting.pk}/"
+    later = meeting.starts_at + timedelta(days=1)
+    moved = client.patch(
+        url,
+        {"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()},
+        format="json",
+    )
+    assert moved.json()["sequence"] == 1
+    client.patch(url, {"title": "Solo el título"}, format="json")
+    client.patch(url, {"status": "cancelled", "cancellation_reason": "Huelga"}, format="json")
+    meeting.refresh_from_db()
+    assert meeting.sequence == 2
+    assert notices == ["changed", "cancelled"]
+
+
+def test_creating_a_scheduled_meeting_invites(cast, group, monkeypatch):
+    notices = []
+    monkeypatch.setattr("cities.api.meeting_event", lambda m, event: notices.append(event))
+    client = client_for(cast, "coordinator")
+    client.post("/api/v1/meetings/", meeting_body(group), format="json")
+    client.post("/api/v1/meetings/", meeting_body(group, status="scheduling"), format="json")
+    assert notices == ["invitation"]
+
+
+@matrix(coordinator=200, owner=200, other=200, anonymous=401)
+def test_members_rsvp_to_a_meeting(cast, meeting, who, status):
+    response = client_for(cast, who).post(
+        f"/api/v1/meetings/{meeting.pk}/rsvp/", {"response": "going"}, format="json"
+    )
+    assert response.status_code == status, response.content
+    assert RSVP.objects.filter(meeting=meeting).exists() is (status == 200)
+    if status == 200:
+        mine = client_for(cast, who).get(f"/api/v1/meetings/{meeting.pk}/").json()
+        assert mine["my_response"] == "going"
+
+
+def test_rsvp_names_a_wrong_response(cast, meeting):
+    url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
+    response = client_for(cast, "owner").post(url, {"response": "yes"}, format="json")
+    assert response.status_code == 400
+    assert "response" in response.json()
+    assert not RSVP.objects.exists()
+
+
+def test_rsvp_to_a_meeting_without_a_date_is_refused(cast, meeting):
+    meeting.status = Meeting.Status.SCHEDULING
+    meeting.save()
+    url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
+    response = client_for(cast, "owner").post(url, {"response": "going"}, format="json")
+    assert response.status_code == 400
+    assert not RSVP.objects.exists()
+
+
+def test_rsvp_to_a_cancelled_meeting_is_forbidden(cast, meeting):
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancellation_reason = "Huelga"
+    meeting.save()
+    url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
+    response = client_for(cast, "owner").post(url, {"response": "going"}, format="json")
+    assert response.status_code == 403
+
+
+def test_meetings_filter_by_group_kind_status_and_dates(cast, meeting):
+    now = timezone.now()
+    assembly = MeetingFactory(
+        kind="assembly", group=None, starts_at=now + timedelta(days=40), title="Asamblea"
+    )
+    past = MeetingFactory(group=meeting.group, starts_at=now - timedelta(days=30))
+    MeetingFactory(status="scheduling", starts_at=None, ends_at=None)
+    client = client_for(cast, "owner")
+
+    def ids(**params):
+        response = client.get("/api/v1/meetings/", params)
+        assert response.status_code == 200, response.content
+        return {m["id"] for m in response.json()["results"]}
+
+    assert ids(group="movilidad") == {meeting.pk, past.pk}
+    assert ids(kind="assembly") == {assembly.pk}
+    assert len(ids(status="scheduling")) == 1
+    assert ids(after=now.isoformat()) == {meeting.pk, assembly.pk}
+    assert ids(before=now.date().isoformat()) == {past.pk}
+    in_a_month = (now + timedelta(days=30)).date().isoformat()
+    assert ids(after=now.isoformat(), before=in_a_month) == {meeting.pk}
+    assert client.get("/api/v1/meetings/", {"after": "yesterday"}).status_code == 400
+
+
+# --- authentication ------------------------------------------------------------------
+
+
+def test_a_wrong_token_is_refused_with_401(cast):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = client.get("/api/v1/cities/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_a_token_writes_without_a_session(cast):
+    token = Token.objects.create(user=cast.owner)
+    technician = technician_of(cast.owner)
+    client = APIClient(enforce_csrf_checks=True)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.patch(
+        f"/api/v1/technicians/{technician.pk}/", {"position": "Ingeniera"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    technician.refresh_from_db()
+    assert technician.position == "Ingeniera"
+
+
+def test_a_session_write_without_csrf_token_is_refused(cast):
+    technician = technician_of(cast.owner)
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(cast.owner)
+    response = client.patch(
+        f"/api/v1/technicians/{technician.pk}/", {"position": "Ingeniera"}, format="json"
+    )
+    assert response.status_code == 403
+
+
+# --- queries and schema -----------------------------------------------------------------
+
+
+def add_cities(cast, n):
+    for _ in range(n):
+        TechnicianFactory(city=CityFactory())
+
+
+def add_technicians(cast, n):
+    group = WorkingGroup.objects.first() or WorkingGroupFactory()
+    for _ in range(n):
+        technician = TechnicianFactory(city=cast.owner_city)
+        TechnicianArea.objects.create(technician=technician, area=ExpertiseArea.DATA)
+        join_group(group, technician)
+
+
+def add_groups(cast, n):
+    for _ in range(n):
+        join_group(WorkingGroupFactory(), technician_of(cast.owner))
+
+
+def add_meetings(cast, n):
+    for _ in range(n):
+        meeting = MeetingFactory()
+        AgendaItemFactory(meeting=meeting)
+        RSVP.objects.create(meeting=meeting, user=cast.owner, response="going")
+
+
+@pytest.mark.parametrize(
+    ("url", "add"),
+    [
+        ("/api/v1/cities/", add_cities),
+        ("/api/v1/technicians/", add_technicians),
+        ("/api/v1/working-groups/", add_groups),
+        ("/api/v1/meetings/", add_meetings),
+    ],
+    ids=["cities", "technicians", "working-groups", "meetings"],
+)
+def test_list_queries_do_not_grow_with_the_rows(cast, url, add):
+    client = client_for(cast, "owner")
+
+    def queries_for_list():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    add(cast, 3)
+    with_three = queries_for_list()
+    add(cast, 6)
+    assert queries_for_list() == with_three
+
+
+def test_schema_is_served_with_the_network_endpoints(client):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    schema = response.content.decode()
+    for path in ["/api/v1/cities/", "/api/v1/technicians/", "/api/v1/working-groups/"]:
+        assert path in schema
+    assert "/api/v1/meetings/{id}/rsvp/" in schema
+
+
+def test_schema_generates_without_warnings(tmp_path):
+    # --fail-on-warn turns any warning of the generator into an error.
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", tmp_path / "s.yml")
+
+
+# --- the token page -----------------------------------------------------------------------
+
+
+@matrix(coordinator=200, owner=200, other=200, anonymous=302)
+def test_token_page_is_for_signed_in_members(cast, who, status):
+    response = client_for(cast, who).get(reverse("api-token"))
+    assert response.status_code == status
+    if status == 302:
+        assert response["Location"].startswith(reverse("account_login"))
+
+
+@matrix(coordinator=302, owner=302, other=302, anonymous=302)
+def test_members_create_a_token_by_post(cast, who, status):
+    response = client_for(cast, who).post(reverse("api-token"))
+    assert response.status_code == status
+    user = cast.users()[who]
+    assert Token.objects.filter(user_id=getattr(user, "pk", None)).exists() is (who != "anonymous")
+
+
+def test_token_page_refuses_a_user_who_is_not_a_member(cast, unapproved_technician):
+    client = APIClient()
+    client.force_login(unapproved_technician)
+    assert client.get(reverse("api-token")).status_code == 403
+    assert client.post(reverse("api-token")).status_code == 403
+    assert not Token.objects.exists()
+
+
+def test_regenerating_replaces_the_token(cast):
+    client = client_for(cast, "owner")
+    client.post(reverse("api-token"))
+    first = Token.objects.get(user=cast.owner).key
+    page = client.get(reverse("api-token")).content.decode()
+    assert first in page
+    client.post(reverse("api-token"))
+    second = Token.objects.get(user=cast.owner).key
+    assert second != first
+    old = APIClient()
+    old.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    assert old.get("/api/v1/technicians/").status_code == 401
+
+
+def test_token_page_get_changes_nothing(cast):
+    client_for(cast, "owner").get(reverse("api-token"))
+    assert not Token.objects.exists()
