@@ -107,11 +107,19 @@ class Marker:
 
 
 @dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
 class MemberMap:
     width: float
     height: float
     land_path: str
-    inset: Frame
+    inset: Box
     markers: list[Marker]
 
 
@@ -130,9 +138,19 @@ def draw(points: Iterable[Point]) -> MemberMap:
         width=round(MAINLAND.width, 1),
         height=round(MAINLAND.height, 1),
         land_path=land_path(),
-        inset=CANARIES,
+        inset=Box(
+            round(CANARIES.left, 1),
+            round(CANARIES.top, 1),
+            round(CANARIES.width, 1),
+            round(CANARIES.height, 1),
+        ),
         markers=markers,
     )
+
+
+def legend() -> list[tuple[str, float]]:
+    """(size band label, circle radius) for each size band, smallest first."""
+    return [(band.label, RADIUS[band]) for band in SizeBand]
 
 
 @cache

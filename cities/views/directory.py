@@ -49,6 +49,7 @@ def city_list(request):
         provinces=sorted({row["province"] for row in facets if row["province"]}, key=fold),
     )
     cities = form.filter(City.objects.all())
+    sort = form.cleaned_data.get("sort") or "name"
     page = Paginator(cities.select_related("contact__user"), CITIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -56,10 +57,25 @@ def city_list(request):
         "form": form,
         "page": page,
         "map": member_map.draw(map_points(cities)),
+        "legend": member_map.legend(),
+        "sort": sort,
+        "next_sort": next_sort(sort),
         "region_counts": sorted(per_region.items(), key=lambda item: fold(item[0])),
         "show_people": can_view_technicians(request.user),
     }
     return render(request, "cities/directory/city_list.html", context)
+
+
+SORTABLE = {"name": "name", "population": "-population", "joined_on": "-joined_on"}
+
+
+def next_sort(current: str) -> dict[str, str]:
+    """The order a click on each column header asks for: its first order, or the reverse."""
+    links = {}
+    for column, first in SORTABLE.items():
+        reverse_first = first.removeprefix("-") if first.startswith("-") else f"-{first}"
+        links[column] = reverse_first if current == first else first
+    return links
 
 
 def map_points(cities):
@@ -116,7 +132,7 @@ def city_edit(request, slug: str):
 def membership_apply(request):
     """A verified user asks for their municipality, picked from the reference table, to join."""
     if not can_apply_for_membership(request.user):
-        context = {"reason": apply_refusal(request.user)}
+        context = apply_refusal(request.user)
         return render(request, "cities/directory/membership_refused.html", context, status=403)
     query = request.POST.get("municipality_q", request.GET.get("municipality_q", "")).strip()
     data = request.POST if request.method == "POST" else None
@@ -132,16 +148,19 @@ def membership_apply(request):
     return render(request, "cities/directory/membership_apply.html", context)
 
 
-def apply_refusal(user) -> str:
+def apply_refusal(user) -> dict:
     """Why a signed-in user may not apply (can_apply_for_membership said no)."""
     if is_coordinator(user):
-        return _("Coordinators decide membership applications; they do not submit them.")
+        reason = _("Coordinators decide membership applications; they do not submit them.")
+        return {"reason": reason, "needs_verified_email": False}
     technician = getattr(user, "technician", None)
     if technician is not None:
-        return _(
+        reason = _(
             "You are already registered with %(city)s. A technician acts for one city only."
         ) % {"city": technician.city}
-    return _("Verify your e-mail address before applying.")
+        return {"reason": reason, "needs_verified_email": False}
+    reason = _("Verify your e-mail address before applying.")
+    return {"reason": reason, "needs_verified_email": True}
 
 
 def applications():
