@@ -65,7 +65,10 @@ def approve_application(application_id: int, by, reason: str = "") -> City:
     existing = Technician.objects.filter(user=applicant).select_related("city").first()
     if existing is not None:
         raise ValidationError(
-            _("The applicant is already registered with %(city)s and cannot become admin of another city.")
+            _(
+                "The applicant is already registered with %(city)s and cannot become "
+                "admin of another city."
+            )
             % {"city": existing.city}
         )
     city = City.from_municipality(

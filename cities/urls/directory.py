@@ -10,8 +10,6 @@ urlpatterns = [
     path("cities/<slug:slug>/edit/", views.city_edit, name="city-edit"),
     path("membership/apply/", views.membership_apply, name="membership-apply"),
     path("membership/applications/", views.membership_list, name="membership-list"),
-    path(
-        "membership/applications/<int:pk>/", views.membership_decide, name="membership-decide"
-    ),
+    path("membership/applications/<int:pk>/", views.membership_decide, name="membership-decide"),
     path("membership/mine/", views.membership_mine, name="membership-mine"),
 ]
