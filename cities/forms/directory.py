@@ -70,6 +70,8 @@ class CityFilterForm(forms.Form):
 class CityForm(forms.ModelForm):
     """A city's profile as its admins edit it; only coordinators change the tier."""
 
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
     class Meta:
         model = City
         fields = ["website", "description", "contact", "tier"]
@@ -149,6 +151,12 @@ class MembershipApplicationForm(forms.ModelForm):
             "invalid_choice": _("Pick a municipality from the search results."),
         },
     )
+    website = forms.URLField(
+        label=_("Website"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("The town hall's website, if it has one."),
+    )
 
     class Meta:
         model = MembershipApplication
@@ -156,7 +164,6 @@ class MembershipApplicationForm(forms.ModelForm):
         widgets = {"motivation": forms.Textarea(attrs={"rows": 6})}
         help_texts = {
             "applicant_position": _("Your position at the town hall."),
-            "website": _("The town hall's website, if it has one."),
         }
 
     def __init__(self, *args, query: str = "", applicant=None, **kwargs):
