@@ -4,6 +4,8 @@ DESIGN.md, "People and roles". Every view and API endpoint calls these functions
 explicitly; tests/cities/test_permission_matrix.py checks them with the cast.
 """
 
+from allauth.account.models import EmailAddress
+
 from .models import City, Meeting, Technician, WorkingGroup, WorkPlanItem, city_of, is_coordinator
 
 
@@ -35,6 +37,16 @@ def can_approve_technician(user, technician: Technician) -> bool:
 def can_manage_membership(user) -> bool:
     """Membership applications, working groups, meetings, agendas and minutes: coordinators."""
     return is_coordinator(user)
+
+
+def can_apply_for_membership(user) -> bool:
+    """A verified user who belongs to no city yet applies on behalf of a municipality.
+
+    Technicians already belong to a city (one each), and coordinators decide applications.
+    """
+    if not user.is_authenticated or is_coordinator(user) or hasattr(user, "technician"):
+        return False
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
 def can_view_technicians(user) -> bool:

@@ -1,0 +1,456 @@
+"""Membership applications: apply for a municipality, coordinators approve or decline."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cities import notifications
+from cities.models import (
+    City,
+    MembershipApplication,
+    MembershipTier,
+    Municipality,
+    SizeBand,
+    Technician,
+)
+from tests.factories import CityFactory, TechnicianFactory, UserFactory
+
+CAST = ["coordinator", "owner", "other", "anonymous"]
+Status = MembershipApplication.Status
+ALCALA = "28005"  # Alcalá de Henares, 203,208 inhabitants in 2025
+BUJALANCE = "14012"  # Bujalance, 7,065 inhabitants: an associate member
+
+
+def english_client() -> Client:
+    """Assertions read English messages, whatever the translations say."""
+    client = Client()
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def client_for(cast, who: str) -> Client:
+    client = english_client()
+    user = cast.users()[who]
+    if user.is_authenticated:
+        client.force_login(user)
+    return client
+
+
+def signed_in(user) -> Client:
+    client = english_client()
+    client.force_login(user)
+    return client
+
+
+def verified_user(**fields):
+    user = UserFactory(**fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def applicant(db):
+    return verified_user(first_name="Lucía", last_name="Gómez")
+
+
+@pytest.fixture
+def decisions(monkeypatch):
+    """The applications that notifications.membership_decided was called with."""
+    called = []
+    monkeypatch.setattr(notifications, "membership_decided", called.append)
+    return called
+
+
+def application_for(applicant, ine_code: str = ALCALA, **fields) -> MembershipApplication:
+    defaults = {
+        "applicant_position": "Jefa de servicio de innovación",
+        "tier": MembershipTier.FULL,
+        "motivation": "Compartir nuestros gemelos digitales.",
+    }
+    return MembershipApplication.objects.create(
+        municipality=Municipality.objects.get(pk=ine_code),
+        applicant=applicant,
+        **{**defaults, **fields},
+    )
+
+
+def apply(client, ine_code: str = ALCALA, query: str = "alcala de henares", **fields):
+    data = {
+        "municipality_q": query,
+        "municipality": ine_code,
+        "applicant_position": "Jefa de servicio de innovación",
+        "website": "https://www.ayto-alcaladehenares.es/",
+        "motivation": "Compartir nuestros gemelos digitales.",
+        **fields,
+    }
+    return client.post(reverse("cities:membership-apply"), data)
+
+
+def decide_url(application) -> str:
+    return reverse("cities:membership-decide", args=[application.pk])
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+# -- permission matrix -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("coordinator", 403), ("owner", 403), ("other", 403), ("anonymous", 302)]
+)
+def test_only_users_without_a_city_apply(cast, who, status):
+    """Technicians already act for a city, coordinators decide: neither applies."""
+    if who != "anonymous":
+        user = cast.users()[who]
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client = client_for(cast, who)
+    assert client.get(reverse("cities:membership-apply")).status_code == status
+    assert apply(client).status_code == status
+    assert not MembershipApplication.objects.exists()
+
+
+def test_a_verified_user_without_a_city_may_apply(applicant):
+    assert signed_in(applicant).get(reverse("cities:membership-apply")).status_code == 200
+
+
+def test_an_unverified_user_is_told_to_verify_the_address(db):
+    response = signed_in(UserFactory()).get(reverse("cities:membership-apply"))
+    assert response.status_code == 403
+    assert response.context["needs_verified_email"]
+    assert reverse("account_email") in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("coordinator", 200), ("owner", 403), ("other", 403), ("anonymous", 302)]
+)
+def test_only_coordinators_see_the_applications(cast, applicant, who, status):
+    application_for(applicant)
+    response = client_for(cast, who).get(reverse("cities:membership-list"))
+    assert response.status_code == status
+    if who == "anonymous":
+        assert reverse("account_login") in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("coordinator", 200), ("owner", 403), ("other", 403), ("anonymous", 302)]
+)
+def test_only_coordinators_open_an_application(cast, applicant, who, status):
+    application = application_for(applicant)
+    assert client_for(cast, who).get(decide_url(application)).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("coordinator", 302), ("owner", 403), ("other", 403), ("anonymous", 302)]
+)
+def test_only_coordinators_decide(cast, applicant, decisions, who, status):
+    application = application_for(applicant)
+    response = client_for(cast, who).post(decide_url(application), {"decision": "approve"})
+    assert response.status_code == status
+    application.refresh_from_db()
+    approved = who == "coordinator"
+    assert (application.status == Status.APPROVED) is approved
+    assert City.objects.filter(ine_code=ALCALA).exists() is approved
+    if who == "anonymous":
+        assert reverse("account_login") in response["Location"]
+
+
+def test_unknown_application_is_404(cast):
+    url = reverse("cities:membership-decide", args=[999999])
+    assert client_for(cast, "coordinator").get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("coordinator", 200), ("owner", 200), ("other", 200), ("anonymous", 302)]
+)
+def test_every_signed_in_user_sees_their_own_applications(cast, who, status):
+    assert client_for(cast, who).get(reverse("cities:membership-mine")).status_code == status
+
+
+# -- applying --------------------------------------------------------------------------------
+
+
+def test_municipality_search_ignores_accents(applicant, municipalities):
+    response = signed_in(applicant).get(
+        reverse("cities:membership-apply"), {"municipality_q": "Mostoles"}
+    )
+    matches = response.context["form"].matches
+    assert [m.ine_code for m in matches] == ["28092"]
+    assert "Móstoles (Madrid)" in response.content.decode()
+
+
+def test_municipality_search_puts_exact_names_first_and_finds_ine_codes(applicant, municipalities):
+    client = signed_in(applicant)
+    url = reverse("cities:membership-apply")
+    matches = client.get(url, {"municipality_q": "madrid"}).context["form"].matches
+    assert matches[0].ine_code == "28079"
+    assert {"28127"} <= {m.ine_code for m in matches}  # Las Rozas de Madrid
+    assert [m.pk for m in client.get(url, {"municipality_q": "14012"}).context["form"].matches] == [
+        BUJALANCE
+    ]
+
+
+def test_municipality_search_marks_members_and_pending(applicant, municipalities):
+    CityFactory(name="Alcalá de Henares", municipality_id=ALCALA, ine_code=ALCALA)
+    application_for(verified_user(), "19130")  # Guadalajara
+    client = signed_in(applicant)
+    body = client.get(reverse("cities:membership-apply"), {"municipality_q": "alcala de henares"})
+    assert "already a member" in body.content.decode()
+    body = client.get(reverse("cities:membership-apply"), {"municipality_q": "guadalajara"})
+    assert "application pending" in body.content.decode()
+
+
+def test_applying_stores_a_pending_application_with_the_tier_by_size(applicant, municipalities):
+    response = apply(signed_in(applicant), BUJALANCE, "bujalance")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cities:membership-mine")
+    application = MembershipApplication.objects.get()
+    assert (application.municipality_id, application.applicant, application.status) == (
+        BUJALANCE,
+        applicant,
+        Status.PENDING,
+    )
+    assert application.tier == MembershipTier.ASSOCIATE
+
+
+def test_a_member_municipality_is_refused_by_name(applicant, municipalities):
+    CityFactory(name="Alcalá de Henares", municipality_id=ALCALA, ine_code=ALCALA)
+    response = apply(signed_in(applicant))
+    assert response.status_code == 200
+    assert "Alcalá de Henares" in str(response.context["form"].errors["municipality"])
+    assert not MembershipApplication.objects.exists()
+
+
+def test_a_municipality_with_a_pending_application_is_refused_by_name(applicant, municipalities):
+    first = application_for(verified_user())
+    response = apply(signed_in(applicant))
+    assert response.status_code == 200
+    error = str(response.context["form"].errors["municipality"])
+    assert "Alcalá de Henares" in error and "pending" in error
+    assert list(MembershipApplication.objects.all()) == [first]
+
+
+def test_a_declined_municipality_may_apply_again(applicant, municipalities):
+    application_for(verified_user(), status=Status.DECLINED, decision_reason="Incompleta")
+    assert apply(signed_in(applicant)).status_code == 302
+    assert MembershipApplication.objects.filter(status=Status.PENDING).count() == 1
+
+
+def test_an_applicant_waits_for_the_decision_before_applying_again(applicant, municipalities):
+    application_for(applicant, BUJALANCE)
+    response = apply(signed_in(applicant))
+    assert response.status_code == 200
+    assert "Bujalance" in str(response.context["form"].non_field_errors())
+    assert MembershipApplication.objects.count() == 1
+
+
+def test_the_municipality_must_be_picked_not_typed(applicant, municipalities):
+    response = apply(signed_in(applicant), "Villanueva de Nada")
+    assert response.context["form"].errors["municipality"]
+    response = apply(signed_in(applicant), "")
+    assert response.context["form"].errors["municipality"]
+    assert not MembershipApplication.objects.exists()
+
+
+def test_position_and_motivation_are_required(applicant, municipalities):
+    response = apply(signed_in(applicant), applicant_position="", motivation="")
+    assert set(response.context["form"].errors) == {"applicant_position", "motivation"}
+    assert not MembershipApplication.objects.exists()
+
+
+# -- deciding --------------------------------------------------------------------------------
+
+
+def test_approval_creates_the_city_with_its_admin(cast, applicant, decisions, municipalities):
+    application = application_for(applicant, website="https://www.ayto-alcaladehenares.es/")
+    response = client_for(cast, "coordinator").post(
+        decide_url(application), {"decision": "approve", "reason": "Bienvenidos"}
+    )
+    assert response.status_code == 302
+    city = City.objects.get(ine_code=ALCALA)
+    assert (city.name, city.slug, city.municipality_id) == (
+        "Alcalá de Henares",
+        "alcala-de-henares",
+        ALCALA,
+    )
+    assert (city.province, city.region, city.population) == (
+        "Madrid",
+        "Comunidad de Madrid",
+        203_208,
+    )
+    assert (round(city.latitude, 2), round(city.longitude, 2)) == (40.48, -3.37)
+    assert (city.size_band, city.tier) == (SizeBand.LARGE, MembershipTier.FULL)
+    assert city.joined_on == timezone.localdate()
+    assert city.website == "https://www.ayto-alcaladehenares.es/"
+    technician = Technician.objects.get(user=applicant)
+    assert (technician.city, technician.is_city_admin, technician.approved_by) == (
+        city,
+        True,
+        cast.coordinator,
+    )
+    assert technician.position == "Jefa de servicio de innovación"
+    assert city.contact == technician
+    application.refresh_from_db()
+    assert (application.status, application.city, application.decided_by) == (
+        Status.APPROVED,
+        city,
+        cast.coordinator,
+    )
+    assert application.decided_at is not None and application.decision_reason == "Bienvenidos"
+    assert decisions == [application]
+
+
+def test_a_small_town_joins_as_an_associate(cast, applicant, decisions, municipalities):
+    application = application_for(applicant, BUJALANCE, tier=MembershipTier.ASSOCIATE)
+    client_for(cast, "coordinator").post(decide_url(application), {"decision": "approve"})
+    city = City.objects.get(ine_code=BUJALANCE)
+    assert (city.tier, city.size_band) == (MembershipTier.ASSOCIATE, SizeBand.TOWN)
+
+
+def test_declining_needs_a_reason(cast, applicant, decisions):
+    application = application_for(applicant)
+    response = client_for(cast, "coordinator").post(
+        decide_url(application), {"decision": "decline", "reason": "  "}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"]
+    application.refresh_from_db()
+    assert application.status == Status.PENDING and decisions == []
+
+
+def test_declining_records_the_reason_for_the_applicant(cast, applicant, decisions):
+    application = application_for(applicant)
+    reason = "Falta el acuerdo del pleno municipal."
+    client_for(cast, "coordinator").post(
+        decide_url(application), {"decision": "decline", "reason": reason}
+    )
+    application.refresh_from_db()
+    assert (application.status, application.decision_reason) == (Status.DECLINED, reason)
+    assert not City.objects.filter(ine_code=ALCALA).exists()
+    assert not Technician.objects.filter(user=applicant).exists()
+    assert decisions == [application]
+    assert reason in signed_in(applicant).get(reverse("cities:membership-mine")).content.decode()
+
+
+def test_a_bad_decision_is_refused(cast, applicant, decisions):
+    application = application_for(applicant)
+    response = client_for(cast, "coordinator").post(decide_url(application), {"decision": "maybe"})
+    assert response.context["form"].errors["decision"]
+    application.refresh_from_db()
+    assert application.status == Status.PENDING
+
+
+@pytest.mark.parametrize("second", ["approve", "decline"])
+def test_deciding_twice_is_an_error_and_changes_nothing(
+    cast, applicant, decisions, municipalities, second
+):
+    application = application_for(applicant)
+    client = client_for(cast, "coordinator")
+    client.post(decide_url(application), {"decision": "approve"})
+    decided_at = MembershipApplication.objects.get().decided_at
+    response = client.post(decide_url(application), {"decision": second, "reason": "Otra vez"})
+    assert response.status_code == 302
+    assert any("already decided" in m for m in messages_of(response))
+    application.refresh_from_db()
+    assert (application.status, application.decided_at) == (Status.APPROVED, decided_at)
+    assert application.decision_reason == ""
+    assert City.objects.filter(ine_code=ALCALA).count() == 1
+    assert len(decisions) == 1
+
+
+def test_approval_is_refused_when_the_applicant_joined_another_city(
+    cast, applicant, decisions, municipalities
+):
+    application = application_for(applicant)
+    TechnicianFactory(user=applicant, city=cast.other_city)
+    response = client_for(cast, "coordinator").post(
+        decide_url(application), {"decision": "approve"}
+    )
+    assert any("Móstoles" in m for m in messages_of(response))
+    assert not City.objects.filter(ine_code=ALCALA).exists()
+    application.refresh_from_db()
+    assert application.status == Status.PENDING and decisions == []
+
+
+def test_approval_is_refused_when_the_municipality_is_already_a_member(
+    cast, applicant, decisions, municipalities
+):
+    application = application_for(applicant)
+    CityFactory(name="Alcalá de Henares", ine_code=ALCALA)
+    client_for(cast, "coordinator").post(decide_url(application), {"decision": "approve"})
+    assert City.objects.filter(ine_code=ALCALA).count() == 1
+    assert not Technician.objects.filter(user=applicant).exists()
+    application.refresh_from_db()
+    assert application.status == Status.PENDING
+
+
+def test_the_queue_shows_pending_applications_first_oldest_first(cast, decisions, municipalities):
+    old = application_for(verified_user(), BUJALANCE)
+    new = application_for(verified_user(), ALCALA)
+    done = application_for(verified_user(), "19130", status=Status.DECLINED)
+    MembershipApplication.objects.filter(pk=done.pk).update(decided_at=timezone.now())
+    response = client_for(cast, "coordinator").get(reverse("cities:membership-list"))
+    assert list(response.context["pending"]) == [old, new]
+    assert list(response.context["decided"]) == [done]
+    body = response.content.decode()
+    assert body.index("Bujalance") < body.index("Alcalá") < body.index("Guadalajara")
+
+
+def test_applicants_see_only_their_own_applications(applicant, municipalities):
+    application_for(applicant, BUJALANCE)
+    application_for(verified_user(), ALCALA)
+    body = signed_in(applicant).get(reverse("cities:membership-mine")).content.decode()
+    assert "Bujalance" in body and "Alcalá" not in body
+
+
+# -- end to end ------------------------------------------------------------------------------
+
+
+def test_apply_then_approve_makes_the_applicant_admin_of_the_new_city(
+    cast, applicant, municipalities, django_capture_on_commit_callbacks
+):
+    client = signed_in(applicant)
+    search = client.get(reverse("cities:membership-apply"), {"municipality_q": "Alcala de Hen"})
+    assert [m.ine_code for m in search.context["form"].matches] == [ALCALA]
+    assert apply(client).status_code == 302
+    application = MembershipApplication.objects.get(applicant=applicant)
+    assert (
+        "Alcalá de Henares"
+        in client_for(cast, "coordinator").get(reverse("cities:membership-list")).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client_for(cast, "coordinator").post(decide_url(application), {"decision": "approve"})
+    assert len(callbacks) == 1  # the applicant's notice, queued once the decision commits
+    city = City.objects.get(ine_code=ALCALA)
+    assert applicant.technician.city == city and applicant.technician.is_city_admin
+    edit = signed_in(applicant).get(reverse("cities:city-edit", args=[city.slug]))
+    assert edit.status_code == 200
+    mine = signed_in(applicant).get(reverse("cities:membership-mine")).content.decode()
+    assert reverse("cities:city-detail", args=[city.slug]) in mine
+
+
+def test_a_concurrent_application_for_the_same_place_becomes_a_form_error(
+    applicant, municipalities, monkeypatch
+):
+    """Two applicants submit at once: both pass clean(), the database constraint decides."""
+    from cities.forms import directory as forms
+
+    first = application_for(verified_user())
+    monkeypatch.setattr(forms, "pending_application_of", lambda municipality: None)
+    response = apply(signed_in(applicant))
+    assert response.status_code == 200
+    assert "Alcalá de Henares" in str(response.context["form"].errors["municipality"])
+    assert list(MembershipApplication.objects.all()) == [first]
+
+
+def test_a_decided_application_shows_the_decision_and_no_form(cast, applicant, decisions):
+    application = application_for(applicant)
+    client = client_for(cast, "coordinator")
+    client.post(decide_url(application), {"decision": "decline", "reason": "Sin acuerdo"})
+    body = client.get(decide_url(application)).content.decode()
+    assert "Sin acuerdo" in body and 'name="decision"' not in body
+    assert cast.coordinator.get_full_name() in body
