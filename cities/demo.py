@@ -101,16 +101,16 @@ ADMIN_POSITIONS = [
 # Spanish words for each area, for positions and short bios.
 AREA_WORDS = {
     ExpertiseArea.MOBILITY: "movilidad",
-    ExpertiseArea.ENERGY: "energía y clima",
+    ExpertiseArea.ENERGY: "energía",
     ExpertiseArea.ENVIRONMENT: "medio ambiente",
-    ExpertiseArea.WATER_WASTE: "agua y residuos",
+    ExpertiseArea.WATER_WASTE: "gestión del agua",
     ExpertiseArea.DATA: "datos abiertos",
     ExpertiseArea.GOVERNMENT: "administración electrónica",
     ExpertiseArea.TOURISM: "turismo",
     ExpertiseArea.SOCIAL: "servicios sociales",
-    ExpertiseArea.SECURITY: "seguridad y emergencias",
+    ExpertiseArea.SECURITY: "emergencias",
     ExpertiseArea.INNOVATION: "innovación",
-    ExpertiseArea.INFRASTRUCTURE: "alumbrado e infraestructuras",
+    ExpertiseArea.INFRASTRUCTURE: "alumbrado público",
 }
 # Co-official languages a technician of the region is likely to speak.
 REGION_LANGUAGES = {
@@ -671,31 +671,38 @@ def seed_meetings(run: Seeding, groups, cities: list[City]) -> None:
 
 
 def seed_group_meetings(run: Seeding, index: int, spec: GroupSpec, group: WorkingGroup) -> None:
+    """Two past meetings with minutes and attendance, the next one with RSVPs, maybe a poll."""
     members = group_members(group)
     invitees = [member.user for member in members]
     venue = f"Ayuntamiento de {group.chair_city.name}"
-    for number, week in enumerate((-(9 + index % 3), -(3 + index % 2))):
-        plan = group_plan(run, spec, group, f"past-{number}", week, index)
-        meeting = upsert_meeting(run, plan, venue)
-        agenda = set_agenda(run, meeting, pick_topics(run, plan.key, spec.topics), members)
-        record_minutes(run, meeting, agenda, invitees)
-    plan = group_plan(run, spec, group, "next", 1 + index % 5, index)
-    meeting = upsert_meeting(run, plan, venue)
-    set_agenda(run, meeting, pick_topics(run, plan.key, spec.topics), members)
-    collect_rsvps(run, meeting, invitees)
+    weeks = {"past-0": -(9 + index % 3), "past-1": -(3 + index % 2), "next": 1 + index % 5}
+    for number, (name, week) in enumerate(weeks.items()):
+        topics = meeting_topics(run, spec, number)
+        meeting = upsert_meeting(run, group_plan(run, spec, group, name, week, topics), venue)
+        agenda = set_agenda(run, meeting, topics, members)
+        if week < 0:
+            record_minutes(run, meeting, agenda, invitees)
+        else:
+            collect_rsvps(run, meeting, invitees)
     if spec.slug == SCHEDULING_GROUP:
         seed_poll(run, spec, group, invitees)
 
 
-def group_plan(run, spec, group, name: str, week: int, index: int) -> MeetingPlan:
+def meeting_topics(run: Seeding, spec: GroupSpec, number: int) -> list[tuple[str, str]]:
+    """Three of the group's topics, led by a different one at each meeting."""
+    order = run.rng("topics", spec.slug).sample(list(spec.topics), len(spec.topics))
+    return [order[(number + k) % len(order)] for k in range(min(3, len(order)))]
+
+
+def group_plan(run, spec, group, name: str, week: int, topics) -> MeetingPlan:
     key = f"{spec.slug}:{name}"
-    topic = pick_topics(run, key, spec.topics)[0][0]
+    index = GROUPS.index(spec)
     hybrid = name == "next" and run.rng("mode", key).random() < 0.3
     return MeetingPlan(
         key=key,
         kind=Meeting.Kind.GROUP,
         group=group,
-        title=f"{spec.name}: {topic}",
+        title=f"{spec.name}: {topics[0][0]}",
         week=week,
         weekday=1 + index % 3,
         hour=10 if index % 2 == 0 else 16,
@@ -703,10 +710,6 @@ def group_plan(run, spec, group, name: str, week: int, index: int) -> MeetingPla
         mode=Meeting.Mode.HYBRID if hybrid else Meeting.Mode.ONLINE,
         description=f"Reunión del grupo de trabajo «{spec.name}».",
     )
-
-
-def pick_topics(run: Seeding, key: str, topics) -> list[tuple[str, str]]:
-    return run.rng("topics", key).sample(list(topics), min(3, len(topics)))
 
 
 def seed_network_meetings(run: Seeding, cities: list[City]) -> None:
