@@ -513,6 +513,17 @@ def seed_cities(run: Seeding) -> list[City]:
     return sorted(planned + others, key=lambda city: city.ine_code)
 
 
+CITY_FIELDS_FROM_TABLE = (
+    "municipality_id",
+    "province",
+    "region",
+    "population",
+    "latitude",
+    "longitude",
+    "joined_on",
+)
+
+
 def member_city(run: Seeding, place: Municipality) -> City:
     """The member city of `place`: the existing one (blanks filled in) or a new one."""
     city = (
@@ -522,13 +533,13 @@ def member_city(run: Seeding, place: Municipality) -> City:
     if city is None:
         city = City.from_municipality(place)
     filled = City.from_municipality(place, slug=city.slug)
-    for field in ("municipality", "province", "region", "population", "latitude", "longitude"):
-        if getattr(city, field) in (None, ""):
-            setattr(city, field, getattr(filled, field))
-    if city.joined_on is None:
-        days = run.rng("joined", place.ine_code).randint(60, 12 * 365)
-        city.joined_on = timezone.localdate(run.now, MEETING_TZ) - timedelta(days=days)
-    city.save()
+    days = run.rng("joined", place.ine_code).randint(60, 12 * 365)
+    filled.joined_on = timezone.localdate(run.now, MEETING_TZ) - timedelta(days=days)
+    blanks = [field for field in CITY_FIELDS_FROM_TABLE if getattr(city, field) in (None, "")]
+    for field in blanks:
+        setattr(city, field, getattr(filled, field))
+    if city.pk is None or blanks:
+        city.save()
     return city
 
 
