@@ -1,9 +1,10 @@
 """`python manage.py demo` (what `make demo` runs): the product's main job on real data.
 
-Migrates, loads the demo city and the Granada school-streets package (built from
-the OpenStreetMap extract shipped in twins/demo_data), starts a Celery worker and
-the web server, queues the demo runs, prints their progress and where to see
-them, and stops everything cleanly on Ctrl-C. A second run reuses what is there.
+Migrates, loads the demo cities and the school-streets packages (built from the
+OpenStreetMap extracts shipped in twins/demo_data), seeds the demo network (member
+cities, technicians, working groups and meetings: cities/demo.py), starts a Celery
+worker and the web server, queues the demo runs, prints their progress and where to
+see them, and stops everything cleanly on Ctrl-C. A second run reuses what is there.
 """
 
 import os
@@ -17,10 +18,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.text import slugify
 
-from cities.models import City, Technician, coordinators_group
-from cities.municipalities import municipality
+from cities.demo import COORDINATOR_EMAIL, DEMO_PASSWORD, ensure_coordinator, seed_network
+from cities.models import City, Municipality, Technician
 from twins.models import ScenarioRun
 from twins.services import publish_version, start_run
 
@@ -37,7 +37,7 @@ DEMO_PACKAGES = [
         "helsinki-school-streets.zip",
     ),
 ]
-DEMO_USER = ("coordinator@example.org", "demo-coordinator-2026")
+DEMO_USER = (COORDINATOR_EMAIL, DEMO_PASSWORD)
 
 
 class Command(BaseCommand):
@@ -54,8 +54,14 @@ class Command(BaseCommand):
             self.check_port_free(options["port"])
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database ready")
-        self.ensure_demo_user()
+        self.coordinator = ensure_coordinator()
         versions = [self.publish(*spec) for spec in DEMO_PACKAGES]
+        # After publishing, so that the package cities that the INE table knows are staffed too.
+        counts = seed_network()
+        self.stdout.write(
+            "demo network: {cities} member cities, {technicians} technicians, "
+            "{groups} working groups, {meetings} meetings".format(**counts)
+        )
         # SIGTERM (e.g. from `timeout`) stops the demo like Ctrl-C does.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         children = self.start_processes(options["port"], serve=not options["no_serve"])
@@ -72,37 +78,14 @@ class Command(BaseCommand):
         finally:
             self.stop(children)
 
-    def ensure_demo_user(self) -> None:
-        from allauth.account.models import EmailAddress
-        from django.contrib.auth import get_user_model
-
-        email, password = DEMO_USER
-        user, created = get_user_model().objects.get_or_create(
-            username="coordinator", defaults={"email": email, "is_staff": True}
-        )
-        if created:
-            user.set_password(password)
-            user.save()
-        user.groups.add(coordinators_group())
-        EmailAddress.objects.get_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
-        )
-
     def demo_city(self, owner) -> City:
         if isinstance(owner, tuple):
             name, slug = owner
             return City.objects.get_or_create(slug=slug, defaults={"name": name})[0]
-        place = municipality(owner)
-        city, _ = City.objects.get_or_create(
-            ine_code=place.ine_code,
-            defaults={
-                "name": place.name,
-                "slug": slugify(place.name),
-                "province": place.province,
-                "region": place.region,
-                "population": place.population,
-            },
-        )
+        city = City.objects.filter(ine_code=owner).first()
+        if city is None:
+            city = City.from_municipality(Municipality.objects.get(ine_code=owner))
+            city.save()
         return city
 
     def publish(self, owner, extract: Path, filename: str):
@@ -121,14 +104,9 @@ class Command(BaseCommand):
         version, created = publish_version(output.read_bytes(), city=city)
         self.stdout.write(f"{version} {'published' if created else 'already published'} for {city}")
         Technician.objects.get_or_create(
-            user=self.demo_user(), defaults={"city": city, "approved": True}
+            user=self.coordinator, defaults={"city": city, "approved": True}
         )
         return version
-
-    def demo_user(self):
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().objects.get(username="coordinator")
 
     def start_processes(self, port: int, *, serve: bool) -> list[subprocess.Popen]:
         env = dict(
@@ -199,7 +177,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"    results: {base}{run.get_absolute_url()}")
         if serve:
             self.stdout.write(
-                f"Packages: {base}/packages/  ·  sign in as {DEMO_USER[0]} / {DEMO_USER[1]}"
+                f"The network: {base}/  ·  packages: {base}/packages/  ·  "
+                f"sign in as {DEMO_USER[0]} / {DEMO_USER[1]}"
             )
         self.stdout.write("Map data © OpenStreetMap contributors (ODbL 1.0).")
 
