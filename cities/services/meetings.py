@@ -232,10 +232,24 @@ class SlotColumn:
 
 @dataclass
 class AvailabilityGrid:
-    """Proposed slots as columns, members who answered as rows, one answer per cell."""
+    """Proposed slots as columns, members who answered as rows, one answer (or None) per cell."""
 
     columns: list[SlotColumn]
-    rows: list[tuple[object, list[str]]]
+    rows: list[tuple[object, list[SlotAvailability | None]]]
+
+    def totals(self) -> list[tuple[str, list[int]]]:
+        """Per answer (its label), how many members gave it for each slot."""
+        return [
+            (label, [column.counts[value] for column in self.columns])
+            for value, label in SlotAvailability.Answer.choices
+        ]
+
+    def answers_of(self, user) -> dict[int, str]:
+        """One member's answers, by slot id."""
+        for person, cells in self.rows:
+            if person.pk == user.pk:
+                return {cell.slot_id: cell.answer for cell in cells if cell}
+        return {}
 
     def best(self) -> SlotColumn | None:
         """The slot most members can make (yes first, then if need be); ties to the earliest."""
@@ -253,7 +267,7 @@ def availability_grid(meeting: Meeting) -> AvailabilityGrid:
     slots = list(meeting.slots.all())
     answers = [a for slot in slots for a in slot.availabilities.all()]
     users = {a.user_id: a.user for a in answers}
-    by_cell = {(a.slot_id, a.user_id): a.answer for a in answers}
+    by_cell = {(a.slot_id, a.user_id): a for a in answers}
     columns = []
     for slot in slots:
         counted = Counter(a.answer for a in slot.availabilities.all())
@@ -261,5 +275,5 @@ def availability_grid(meeting: Meeting) -> AvailabilityGrid:
             SlotColumn(slot, {value: counted[value] for value in SlotAvailability.Answer.values})
         )
     people = sorted(users.values(), key=lambda u: (u.get_full_name() or u.email).casefold())
-    rows = [(user, [by_cell.get((slot.pk, user.pk), "") for slot in slots]) for user in people]
+    rows = [(user, [by_cell.get((slot.pk, user.pk)) for slot in slots]) for user in people]
     return AvailabilityGrid(columns, rows)
