@@ -122,9 +122,7 @@ def check_time_or_slots(form: MeetingForm, slot_formset) -> bool:
         return False
     count = len(slot_formset.slots())
     if form.has_fixed_time and count:
-        form.add_error(
-            None, _("Give either a fixed time or dates to choose from, not both.")
-        )
+        form.add_error(None, _("Give either a fixed time or dates to choose from, not both."))
     elif not form.has_fixed_time and count < MIN_PROPOSED_SLOTS:
         form.add_error(
             "starts_at",
@@ -219,6 +217,12 @@ class AttachmentForm(forms.ModelForm):
     class Meta:
         model = MeetingAttachment
         fields = ["file", "title"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("At most %(limit)s.") % {
+            "limit": filesizeformat(ATTACHMENT_MAX_BYTES)
+        }
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
