@@ -43,6 +43,7 @@ class MeetingForm(forms.ModelForm):
         label=_("Starts at"), required=False, help_text=_("Madrid time.")
     )
     ends_at = MeetingDateTimeField(label=_("Ends at"), required=False, help_text=_("Madrid time."))
+    online_url = Meeting._meta.get_field("online_url").formfield(assume_scheme="https")
 
     class Meta:
         model = Meeting

@@ -66,6 +66,11 @@ def get_meeting(request, pk: int, *, manage: bool = False, queryset=None) -> Mee
     return meeting
 
 
+def page(request, template: str, context: dict):
+    """Render a meeting page; its times are shown on Madrid time (MEETING_TZ)."""
+    return render(request, f"cities/meetings/{template}", {"meeting_tz": MEETING_TZ, **context})
+
+
 def error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
@@ -90,9 +95,8 @@ def meeting_list(request):
         "kind": kind,
         "kinds": Meeting.Kind.choices,
         "can_manage": can_manage_meeting(request.user),
-        "meeting_tz": MEETING_TZ,
     }
-    return render(request, "cities/meetings/list.html", context)
+    return page(request, "list.html", context)
 
 
 def upcoming_or_past(meetings, *, past: bool):
@@ -134,7 +138,6 @@ def meeting_detail(request, pk: int):
     can_respond = can_respond_to_meeting(user, meeting)
     context = {
         "meeting": meeting,
-        "meeting_tz": MEETING_TZ,
         "can_manage": can_manage,
         "can_respond": can_respond,
         "rsvp_counts": [(label, counts[value]) for value, label in RSVP.Response.choices],
@@ -146,7 +149,7 @@ def meeting_detail(request, pk: int):
         "started": workflow.has_started(meeting),
         "show_minutes": meeting.minutes_published or (can_manage and meeting.minutes),
     }
-    return render(request, "cities/meetings/detail.html", context)
+    return page(request, "detail.html", context)
 
 
 @login_required
@@ -168,7 +171,7 @@ def meeting_create(request):
             messages.success(request, _("The meeting was created and the invitees notified."))
             return redirect("cities:meeting-detail", pk=meeting.pk)
     context = {"form": form, "slot_formset": slot_formset}
-    return render(request, "cities/meetings/form.html", context)
+    return page(request, "form.html", context)
 
 
 @login_required
@@ -187,7 +190,7 @@ def meeting_edit(request, pk: int):
         else:
             messages.success(request, _("The meeting was saved."))
             return redirect("cities:meeting-detail", pk=meeting.pk)
-    return render(request, "cities/meetings/form.html", {"form": form, "meeting": meeting})
+    return page(request, "form.html", {"form": form, "meeting": meeting})
 
 
 @login_required
@@ -203,7 +206,7 @@ def meeting_cancel(request, pk: int):
         else:
             messages.success(request, _("The meeting was cancelled and the invitees notified."))
         return redirect("cities:meeting-detail", pk=meeting.pk)
-    return render(request, "cities/meetings/cancel.html", {"meeting": meeting, "form": form})
+    return page(request, "cancel.html", {"meeting": meeting, "form": form})
 
 
 @login_required
@@ -216,7 +219,7 @@ def meeting_agenda(request, pk: int):
             workflow.renumber_agenda(meeting)
         messages.success(request, _("The agenda was saved."))
         return redirect("cities:meeting-detail", pk=meeting.pk)
-    return render(request, "cities/meetings/agenda.html", {"meeting": meeting, "formset": formset})
+    return page(request, "agenda.html", {"meeting": meeting, "formset": formset})
 
 
 @login_required
@@ -232,7 +235,7 @@ def meeting_attachment_add(request, pk: int):
         )
         messages.success(request, _("The file was attached."))
         return redirect("cities:meeting-detail", pk=meeting.pk)
-    return render(request, "cities/meetings/attachment.html", {"meeting": meeting, "form": form})
+    return page(request, "attachment.html", {"meeting": meeting, "form": form})
 
 
 @login_required
@@ -319,7 +322,7 @@ def meeting_attendance(request, pk: int):
         else:
             messages.success(request, _("The attendance was saved."))
             return redirect("cities:meeting-detail", pk=meeting.pk)
-    return render(request, "cities/meetings/attendance.html", {"meeting": meeting, "form": form})
+    return page(request, "attendance.html", {"meeting": meeting, "form": form})
 
 
 @login_required
@@ -338,4 +341,4 @@ def meeting_minutes(request, pk: int):
             else:
                 messages.success(request, _("The minutes were saved."))
             return redirect("cities:meeting-detail", pk=meeting.pk)
-    return render(request, "cities/meetings/minutes.html", {"meeting": meeting, "form": form})
+    return page(request, "minutes.html", {"meeting": meeting, "form": form})
