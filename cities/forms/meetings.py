@@ -192,14 +192,28 @@ class ConfirmSlotForm(forms.Form):
         )
 
 
+# renumber_agenda() turns positions into 1, 2, 3...: this only has to sort after them all.
+END_OF_AGENDA = 1_000_000
+
+
 class AgendaItemForm(forms.ModelForm):
+    # No default: an empty new line stays unchanged (and is skipped) instead of position 0.
+    position = forms.IntegerField(
+        label=_("Position"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"size": 3, "min": 0}),
+        help_text=_("Empty: at the end."),
+    )
+
     class Meta:
         model = AgendaItem
         fields = ["position", "title", "presenter", "duration_minutes", "notes"]
-        widgets = {
-            "position": forms.NumberInput(attrs={"size": 3, "min": 0}),
-            "notes": forms.Textarea(attrs={"rows": 2}),
-        }
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_position(self):
+        position = self.cleaned_data["position"]
+        return END_OF_AGENDA if position is None else position
 
 
 AgendaFormSet = forms.inlineformset_factory(

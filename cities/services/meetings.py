@@ -56,7 +56,7 @@ def create_meeting(*, created_by, slots: list[Slot] | None = None, **fields) -> 
             raise ValidationError(
                 {"starts_at": _("Give the start and end, or propose dates to choose from.")}
             )
-    meeting.full_clean()
+    meeting.full_clean(exclude=["created_by"])
     meeting.save()
     if slots:
         propose_slots(meeting, slots)
@@ -99,7 +99,7 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
         setattr(meeting, name, value)
     if meeting.status == Meeting.Status.SCHEDULED and not (meeting.starts_at and meeting.ends_at):
         raise ValidationError({"starts_at": _("A scheduled meeting needs its start and end.")})
-    meeting.full_clean()
+    meeting.full_clean(exclude=["created_by"])
     moved = any(getattr(meeting, name) != value for name, value in before.items())
     if moved:
         meeting.sequence += 1
@@ -121,7 +121,7 @@ def confirm_slot(meeting: Meeting, slot: MeetingSlot) -> Meeting:
     meeting.starts_at, meeting.ends_at = slot.starts_at, slot.ends_at
     meeting.status = Meeting.Status.SCHEDULED
     meeting.sequence += 1
-    meeting.full_clean()
+    meeting.full_clean(exclude=["created_by"])
     meeting.save()
     meeting_event(meeting, "confirmed")
     return meeting

@@ -71,6 +71,11 @@ def page(request, template: str, context: dict):
     return render(request, f"cities/meetings/{template}", {"meeting_tz": MEETING_TZ, **context})
 
 
+def posted(request):
+    """The POST data, or None for a GET: an empty POST (no box ticked) is still a submission."""
+    return request.POST if request.method == "POST" else None
+
+
 def error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
@@ -158,8 +163,8 @@ def meeting_create(request):
         raise PermissionDenied(_("Only the network's coordinators manage meetings."))
     group = WorkingGroup.objects.filter(slug=request.GET.get("group", ""), is_active=True).first()
     initial = {"kind": Meeting.Kind.GROUP, "group": group} if group else {}
-    form = MeetingForm(request.POST or None, initial=initial)
-    slot_formset = SlotFormSet(request.POST or None, prefix="slots")
+    form = MeetingForm(posted(request), initial=initial)
+    slot_formset = SlotFormSet(posted(request), prefix="slots")
     if request.method == "POST" and check_time_or_slots(form, slot_formset):
         try:
             meeting = workflow.create_meeting(
@@ -181,7 +186,7 @@ def meeting_edit(request, pk: int):
         messages.error(request, _("A cancelled meeting cannot be changed."))
         return redirect("cities:meeting-detail", pk=meeting.pk)
     with_time = meeting.status == Meeting.Status.SCHEDULED
-    form = MeetingForm(request.POST or None, instance=meeting, with_time=with_time)
+    form = MeetingForm(posted(request), instance=meeting, with_time=with_time)
     if request.method == "POST" and form.is_valid():
         try:
             workflow.update_meeting(meeting, **form.details())
@@ -197,7 +202,7 @@ def meeting_edit(request, pk: int):
 def meeting_cancel(request, pk: int):
     """GET asks for the reason; POST cancels."""
     meeting = get_meeting(request, pk, manage=True)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             workflow.cancel_meeting(meeting, form.cleaned_data["reason"])
@@ -212,7 +217,7 @@ def meeting_cancel(request, pk: int):
 @login_required
 def meeting_agenda(request, pk: int):
     meeting = get_meeting(request, pk, manage=True)
-    formset = AgendaFormSet(request.POST or None, instance=meeting, prefix="agenda")
+    formset = AgendaFormSet(posted(request), instance=meeting, prefix="agenda")
     if request.method == "POST" and formset.is_valid():
         with transaction.atomic():
             formset.save()
@@ -225,7 +230,7 @@ def meeting_agenda(request, pk: int):
 @login_required
 def meeting_attachment_add(request, pk: int):
     meeting = get_meeting(request, pk, manage=True)
-    form = AttachmentForm(request.POST or None, request.FILES or None)
+    form = AttachmentForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         workflow.add_attachment(
             meeting,
@@ -310,7 +315,7 @@ def meeting_attendance(request, pk: int):
         return redirect("cities:meeting-detail", pk=meeting.pk)
     present = Attendance.objects.filter(meeting=meeting).values_list("user_id", flat=True)
     form = AttendanceForm(
-        request.POST or None,
+        posted(request),
         invitees=workflow.invitees(meeting),
         initial={"attendees": list(present)},
     )
@@ -328,7 +333,7 @@ def meeting_attendance(request, pk: int):
 @login_required
 def meeting_minutes(request, pk: int):
     meeting = get_meeting(request, pk, manage=True)
-    form = MinutesForm(request.POST or None, initial={"minutes": meeting.minutes})
+    form = MinutesForm(posted(request), initial={"minutes": meeting.minutes})
     if request.method == "POST" and form.is_valid():
         publish = "publish" in request.POST
         try:

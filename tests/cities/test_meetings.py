@@ -473,12 +473,12 @@ def test_coordinator_adds_reorders_and_deletes_agenda_items(cast, meeting):
     ):
         data |= {
             f"agenda-{i}-id": item.pk,
-            f"agenda-{i}-meeting": meeting.pk,
             f"agenda-{i}-position": position,
             f"agenda-{i}-title": item.title,
             f"agenda-{i}-DELETE": delete,
         }
     data |= {"agenda-3-position": "10", "agenda-3-title": "Movilidad escolar"}
+    data |= {"agenda-4-title": "Ruegos y preguntas"}  # no position: goes last
     response = client_for(cast, "coordinator").post(url("meeting-agenda", meeting.pk), data)
     assert response.status_code == 302
     items = AgendaItem.objects.filter(meeting=meeting)
@@ -486,6 +486,7 @@ def test_coordinator_adds_reorders_and_deletes_agenda_items(cast, meeting):
         (1, "Presupuesto"),
         (2, "Movilidad escolar"),
         (3, "Bienvenida"),
+        (4, "Ruegos y preguntas"),
     ]
 
 
