@@ -68,6 +68,7 @@ def create_meeting(*, created_by, slots: list[Slot] | None = None, **fields) -> 
 @transaction.atomic
 def propose_slots(meeting: Meeting, slots: list[Slot]) -> list[MeetingSlot]:
     """Offer dates to choose from for a meeting that is looking for a date."""
+    meeting = _locked(meeting)
     if meeting.status != Meeting.Status.SCHEDULING:
         raise ValidationError(_("Only a meeting that is looking for a date takes proposals."))
     if len(set(slots)) != len(slots):
