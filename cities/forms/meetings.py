@@ -1,0 +1,279 @@
+"""Forms of the meeting pages: details, proposed dates, agenda, attachments and answers."""
+
+import os
+
+from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..models import (
+    RSVP,
+    AgendaItem,
+    Meeting,
+    MeetingAttachment,
+    MeetingSlot,
+    SlotAvailability,
+    WorkingGroup,
+)
+from ..models.meetings import MEETING_TZ
+
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+# At least two dates, or it is not a choice: a single date is simply the meeting's time.
+MIN_PROPOSED_SLOTS = 2
+
+
+class MeetingDateTimeField(forms.DateTimeField):
+    """A date and time read and shown on Madrid time, the time of every meeting."""
+
+    # The browser's date-time picker sends and expects ISO 8601 (HTML's own format).
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def to_python(self, value):
+        with timezone.override(MEETING_TZ):
+            return super().to_python(value)
+
+    def prepare_value(self, value):
+        with timezone.override(MEETING_TZ):
+            return super().prepare_value(value)
+
+
+class MeetingForm(forms.ModelForm):
+    starts_at = MeetingDateTimeField(
+        label=_("Starts at"), required=False, help_text=_("Madrid time.")
+    )
+    ends_at = MeetingDateTimeField(label=_("Ends at"), required=False, help_text=_("Madrid time."))
+    online_url = Meeting._meta.get_field("online_url").formfield(assume_scheme="https")
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "title",
+            "kind",
+            "group",
+            "description",
+            "mode",
+            "location",
+            "online_url",
+            "starts_at",
+            "ends_at",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, with_time: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = WorkingGroup.objects.filter(is_active=True)
+        if not with_time:
+            # The time of a meeting that is looking for a date comes from the chosen slot.
+            del self.fields["starts_at"], self.fields["ends_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and not ends_at and "ends_at" not in self.errors:
+            self.add_error("ends_at", _("Give the time the meeting ends."))
+        if ends_at and not starts_at and "starts_at" not in self.errors:
+            self.add_error("starts_at", _("Give the time the meeting starts."))
+        return cleaned
+
+    @property
+    def has_fixed_time(self) -> bool:
+        return bool(self.cleaned_data.get("starts_at") or self.cleaned_data.get("ends_at"))
+
+    def details(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class SlotForm(forms.Form):
+    starts_at = MeetingDateTimeField(label=_("Starts at"))
+    ends_at = MeetingDateTimeField(label=_("Ends at"))
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("The proposed date must end after it starts."))
+        if starts_at and starts_at < timezone.now():
+            self.add_error("starts_at", _("A proposed date cannot be in the past."))
+        return cleaned
+
+
+class BaseSlotFormSet(forms.BaseFormSet):
+    def slots(self) -> list[tuple]:
+        return [
+            (form.cleaned_data["starts_at"], form.cleaned_data["ends_at"])
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data
+        ]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        slots = self.slots()
+        if len(set(slots)) != len(slots):
+            raise forms.ValidationError(_("The same date is proposed twice."))
+
+
+SlotFormSet = forms.formset_factory(SlotForm, formset=BaseSlotFormSet, extra=4)
+
+
+def check_time_or_slots(form: MeetingForm, slot_formset) -> bool:
+    """A new meeting has a fixed time or at least two proposed dates, never both."""
+    if not (form.is_valid() and slot_formset.is_valid()):
+        return False
+    count = len(slot_formset.slots())
+    if form.has_fixed_time and count:
+        form.add_error(None, _("Give either a fixed time or dates to choose from, not both."))
+    elif not form.has_fixed_time and count < MIN_PROPOSED_SLOTS:
+        form.add_error(
+            "starts_at",
+            _("Give the start and end, or propose at least %(count)d dates to choose from.")
+            % {"count": MIN_PROPOSED_SLOTS},
+        )
+    return not form.errors
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent to everyone invited."),
+    )
+
+
+class RSVPForm(forms.Form):
+    response = forms.ChoiceField(
+        label=_("Will you attend?"), choices=RSVP.Response.choices, widget=forms.RadioSelect
+    )
+
+
+class AvailabilityForm(forms.Form):
+    """One answer (yes, if need be, no) per proposed slot, in fields named slot_<id>."""
+
+    def __init__(self, *args, slots, answers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        answers = answers or {}
+        self.slots = list(slots)
+        for slot in self.slots:
+            self.fields[f"slot_{slot.pk}"] = forms.ChoiceField(
+                label=_("Proposed date"),
+                choices=SlotAvailability.Answer.choices,
+                widget=forms.RadioSelect,
+                required=False,
+                initial=answers.get(slot.pk),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(name) for name in self.fields):
+            raise forms.ValidationError(_("Answer at least one of the proposed dates."))
+        return cleaned
+
+    def slot_fields(self) -> list[tuple]:
+        """(slot, bound field) pairs, for a template that shows the slot's own date."""
+        return [(slot, self[f"slot_{slot.pk}"]) for slot in self.slots]
+
+    def answers(self) -> dict[int, str]:
+        return {
+            int(name.removeprefix("slot_")): value
+            for name, value in self.cleaned_data.items()
+            if value
+        }
+
+
+class ConfirmSlotForm(forms.Form):
+    slot = forms.ModelChoiceField(label=_("Date"), queryset=MeetingSlot.objects.none())
+
+    def __init__(self, *args, meeting: Meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].queryset = meeting.slots.all()
+        self.fields["slot"].error_messages["invalid_choice"] = _(
+            "Choose one of the dates proposed for this meeting."
+        )
+
+
+# renumber_agenda() turns positions into 1, 2, 3...: this only has to sort after them all.
+END_OF_AGENDA = 1_000_000
+
+
+class AgendaItemForm(forms.ModelForm):
+    # No default: an empty new line stays unchanged (and is skipped) instead of position 0.
+    position = forms.IntegerField(
+        label=_("Position"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"size": 3, "min": 0}),
+        help_text=_("Empty: at the end."),
+    )
+
+    class Meta:
+        model = AgendaItem
+        fields = ["position", "title", "presenter", "duration_minutes", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_position(self):
+        position = self.cleaned_data["position"]
+        return END_OF_AGENDA if position is None else position
+
+
+AgendaFormSet = forms.inlineformset_factory(
+    Meeting, AgendaItem, form=AgendaItemForm, extra=2, can_delete=True
+)
+
+
+class AttachmentForm(forms.ModelForm):
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=300,
+        required=False,
+        help_text=_("Leave empty to use the file's name."),
+    )
+
+    class Meta:
+        model = MeetingAttachment
+        fields = ["file", "title"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("At most %(limit)s.") % {
+            "limit": filesizeformat(ATTACHMENT_MAX_BYTES)
+        }
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > ATTACHMENT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; attachments may be at most %(limit)s."),
+                params={
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(ATTACHMENT_MAX_BYTES),
+                },
+            )
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("file") and not cleaned.get("title"):
+            cleaned["title"] = os.path.basename(cleaned["file"].name)
+        return cleaned
+
+
+class AttendanceForm(forms.Form):
+    attendees = forms.ModelMultipleChoiceField(
+        label=_("Who attended"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, invitees, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["attendees"]
+        field.queryset = invitees
+        field.label_from_instance = lambda user: user.get_full_name() or user.email
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(
+        label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 16})
+    )

@@ -1,0 +1,280 @@
+"""The meeting workflow: create, reschedule, poll for a date, cancel, minutes, attendance.
+
+Every change runs in one transaction and, when invitees must hear about it, calls
+cities.notifications.meeting_event, which queues the e-mail once the transaction commits.
+`Meeting.sequence` goes up whenever calendar clients must replace their copy of the event
+(time, place or link, status): RFC 5545 SEQUENCE.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import (
+    RSVP,
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingAttachment,
+    MeetingSlot,
+    SlotAvailability,
+)
+from ..notifications import meeting_event
+
+# Fields that calendar clients show: changing one of them is a new revision of the event.
+CALENDAR_FIELDS = ("starts_at", "ends_at", "mode", "location", "online_url")
+EDITABLE_FIELDS = ("kind", "group", "title", "description", *CALENDAR_FIELDS)
+
+Slot = tuple[datetime, datetime]
+
+
+def _locked(meeting: Meeting) -> Meeting:
+    """The meeting's row, locked until the transaction ends (two coordinators, one meeting)."""
+    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+@transaction.atomic
+def create_meeting(*, created_by, slots: list[Slot] | None = None, **fields) -> Meeting:
+    """Create a meeting with a fixed time (an invitation) or with proposed slots (a poll).
+
+    With `slots`, the meeting is scheduling and has no time until a slot is confirmed.
+    """
+    meeting = Meeting(created_by=created_by, **fields)
+    if slots:
+        meeting.starts_at = meeting.ends_at = None
+        meeting.status = Meeting.Status.SCHEDULING
+    else:
+        meeting.status = Meeting.Status.SCHEDULED
+        if not (meeting.starts_at and meeting.ends_at):
+            raise ValidationError(
+                {"starts_at": _("Give the start and end, or propose dates to choose from.")}
+            )
+    meeting.full_clean(exclude=["created_by"])
+    meeting.save()
+    if slots:
+        propose_slots(meeting, slots)
+    else:
+        meeting_event(meeting, "invitation")
+    return meeting
+
+
+@transaction.atomic
+def propose_slots(meeting: Meeting, slots: list[Slot]) -> list[MeetingSlot]:
+    """Offer dates to choose from for a meeting that is looking for a date."""
+    meeting = _locked(meeting)
+    if meeting.status != Meeting.Status.SCHEDULING:
+        raise ValidationError(_("Only a meeting that is looking for a date takes proposals."))
+    if len(set(slots)) != len(slots):
+        raise ValidationError(_("The same date is proposed twice."))
+    for starts_at, ends_at in slots:
+        if ends_at <= starts_at:
+            raise ValidationError(_("Every proposed date must end after it starts."))
+    taken = set(meeting.slots.values_list("starts_at", "ends_at"))
+    if taken & set(slots):
+        raise ValidationError(_("The same date is proposed twice."))
+    created = MeetingSlot.objects.bulk_create(
+        MeetingSlot(meeting=meeting, starts_at=start, ends_at=end) for start, end in slots
+    )
+    meeting_event(meeting, "scheduling")
+    return created
+
+
+@transaction.atomic
+def update_meeting(meeting: Meeting, **changes) -> Meeting:
+    """Change a meeting's details; a new time, place or link is a new calendar revision."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    meeting = _locked(meeting)
+    if meeting.is_cancelled:
+        raise ValidationError(_("A cancelled meeting cannot be changed."))
+    before = {name: getattr(meeting, name) for name in CALENDAR_FIELDS}
+    for name, value in changes.items():
+        setattr(meeting, name, value)
+    if meeting.status == Meeting.Status.SCHEDULED and not (meeting.starts_at and meeting.ends_at):
+        raise ValidationError({"starts_at": _("A scheduled meeting needs its start and end.")})
+    meeting.full_clean(exclude=["created_by"])
+    moved = any(getattr(meeting, name) != value for name, value in before.items())
+    if moved:
+        meeting.sequence += 1
+    meeting.save()
+    # While the date is still being chosen, the "confirmed" notice carries the new details.
+    if moved and meeting.status == Meeting.Status.SCHEDULED:
+        meeting_event(meeting, "changed")
+    return meeting
+
+
+@transaction.atomic
+def confirm_slot(meeting: Meeting, slot: MeetingSlot) -> Meeting:
+    """Fix the meeting at one of its proposed slots."""
+    meeting = _locked(meeting)
+    if meeting.status != Meeting.Status.SCHEDULING:
+        raise ValidationError(_("This meeting is not looking for a date any more."))
+    if slot.meeting_id != meeting.pk:
+        raise ValidationError(_("This date was not proposed for this meeting."))
+    meeting.starts_at, meeting.ends_at = slot.starts_at, slot.ends_at
+    meeting.status = Meeting.Status.SCHEDULED
+    meeting.sequence += 1
+    meeting.full_clean(exclude=["created_by"])
+    meeting.save()
+    meeting_event(meeting, "confirmed")
+    return meeting
+
+
+@transaction.atomic
+def cancel_meeting(meeting: Meeting, reason: str) -> Meeting:
+    """Cancel the meeting; the row stays (calendars need the cancelled revision)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the meeting is cancelled.")})
+    meeting = _locked(meeting)
+    if meeting.is_cancelled:
+        raise ValidationError(_("This meeting is already cancelled."))
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancellation_reason = reason
+    meeting.sequence += 1
+    meeting.save(update_fields=["status", "cancellation_reason", "sequence", "updated_at"])
+    meeting_event(meeting, "cancelled")
+    return meeting
+
+
+@transaction.atomic
+def save_minutes(meeting: Meeting, text: str, *, publish: bool = False) -> Meeting:
+    """Save the minutes; publishing them shows them to members and tells the invitees.
+
+    Corrections to minutes already published are saved without a second notice.
+    """
+    meeting = _locked(meeting)
+    meeting.minutes = text.strip()
+    fields = ["minutes", "updated_at"]
+    first_publication = publish and not meeting.minutes_published
+    if first_publication:
+        if not meeting.minutes:
+            raise ValidationError({"minutes": _("Write the minutes before publishing them.")})
+        meeting.minutes_published_at = timezone.now()
+        fields.append("minutes_published_at")
+    meeting.save(update_fields=fields)
+    if first_publication:
+        meeting_event(meeting, "minutes")
+    return meeting
+
+
+def has_started(meeting: Meeting) -> bool:
+    return meeting.starts_at is not None and meeting.starts_at <= timezone.now()
+
+
+def invitees(meeting: Meeting):
+    """The users a meeting is for: its group's approved technicians (or, for a network
+    meeting, every approved technician), plus anyone else who answered the invitation."""
+    people = Q(technician__approved=True)
+    if meeting.group_id:
+        people &= Q(technician__group_memberships__group_id=meeting.group_id)
+    return (
+        get_user_model()
+        .objects.filter(people | Q(rsvps__meeting=meeting))
+        .distinct()
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+@transaction.atomic
+def record_attendance(meeting: Meeting, users) -> list[Attendance]:
+    """Replace the meeting's attendance list with `users` (who must be among its invitees)."""
+    meeting = _locked(meeting)
+    if meeting.is_cancelled:
+        raise ValidationError(_("A cancelled meeting has no attendance."))
+    if not has_started(meeting):
+        raise ValidationError(_("Attendance is recorded once the meeting has started."))
+    wanted = {user.pk for user in users}
+    strangers = wanted - set(invitees(meeting).filter(pk__in=wanted).values_list("pk", flat=True))
+    if strangers:
+        raise ValidationError(_("Only the meeting's invitees can be marked as attending."))
+    Attendance.objects.filter(meeting=meeting).exclude(user_id__in=wanted).delete()
+    present = set(Attendance.objects.filter(meeting=meeting).values_list("user_id", flat=True))
+    Attendance.objects.bulk_create(
+        Attendance(meeting=meeting, user_id=pk) for pk in sorted(wanted - present)
+    )
+    return list(Attendance.objects.filter(meeting=meeting))
+
+
+@transaction.atomic
+def renumber_agenda(meeting: Meeting) -> None:
+    """Number the agenda items 1, 2, 3... in their current order (after an edit)."""
+    items = list(AgendaItem.objects.filter(meeting=meeting).order_by("position", "id"))
+    for number, item in enumerate(items, start=1):
+        item.position = number
+    AgendaItem.objects.bulk_update(items, ["position"])
+
+
+def add_attachment(meeting: Meeting, *, title: str, file, uploaded_by) -> MeetingAttachment:
+    return MeetingAttachment.objects.create(
+        meeting=meeting, title=title, file=file, uploaded_by=uploaded_by
+    )
+
+
+def rsvp_counts(meeting: Meeting) -> dict[str, int]:
+    """How many members answered going, maybe and not going (every response, even 0)."""
+    counts = Counter(RSVP.objects.filter(meeting=meeting).values_list("response", flat=True))
+    return {response: counts[response] for response in RSVP.Response.values}
+
+
+@dataclass
+class SlotColumn:
+    slot: MeetingSlot
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class AvailabilityGrid:
+    """Proposed slots as columns, members who answered as rows, one answer (or None) per cell."""
+
+    columns: list[SlotColumn]
+    rows: list[tuple[object, list[SlotAvailability | None]]]
+
+    def totals(self) -> list[tuple[str, list[int]]]:
+        """Per answer (its label), how many members gave it for each slot."""
+        return [
+            (label, [column.counts[value] for column in self.columns])
+            for value, label in SlotAvailability.Answer.choices
+        ]
+
+    def answers_of(self, user) -> dict[int, str]:
+        """One member's answers, by slot id."""
+        for person, cells in self.rows:
+            if person.pk == user.pk:
+                return {cell.slot_id: cell.answer for cell in cells if cell}
+        return {}
+
+    def best(self) -> SlotColumn | None:
+        """The slot most members can make (yes first, then if need be); ties to the earliest."""
+        if not self.columns:
+            return None
+        answers = SlotAvailability.Answer
+        return max(
+            self.columns,
+            key=lambda c: (c.counts[answers.YES], c.counts[answers.IF_NEED_BE]),
+        )
+
+
+def availability_grid(meeting: Meeting) -> AvailabilityGrid:
+    """The availability poll of a meeting, built from its prefetched slots when present."""
+    slots = list(meeting.slots.all())
+    answers = [a for slot in slots for a in slot.availabilities.all()]
+    users = {a.user_id: a.user for a in answers}
+    by_cell = {(a.slot_id, a.user_id): a for a in answers}
+    columns = []
+    for slot in slots:
+        counted = Counter(a.answer for a in slot.availabilities.all())
+        columns.append(
+            SlotColumn(slot, {value: counted[value] for value in SlotAvailability.Answer.values})
+        )
+    people = sorted(users.values(), key=lambda u: (u.get_full_name() or u.email).casefold())
+    rows = [(user, [by_cell.get((slot.pk, user.pk)) for slot in slots]) for user in people]
+    return AvailabilityGrid(columns, rows)

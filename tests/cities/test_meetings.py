@@ -1,0 +1,612 @@
+"""Meeting pages: who may see and manage them, RSVPs, agenda, files, attendance, minutes."""
+
+from datetime import datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from cities.forms import meetings as meeting_forms
+from cities.models import (
+    RSVP,
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingAttachment,
+    MeetingSlot,
+    SlotAvailability,
+)
+from cities.models.meetings import MEETING_TZ
+from cities.services import meetings as workflow
+from tests.factories import (
+    AgendaItemFactory,
+    MeetingFactory,
+    TechnicianFactory,
+    WorkingGroupFactory,
+    join_group,
+)
+
+CAST = ["coordinator", "owner", "other", "anonymous"]
+MEMBERS_SEE = [("coordinator", 200), ("owner", 200), ("other", 200), ("anonymous", 302)]
+COORDINATORS_ONLY = [("coordinator", 200), ("owner", 403), ("other", 403), ("anonymous", 302)]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Assertions read the English source strings, whatever the translations say."""
+    with translation.override("en"):
+        yield
+
+
+def client_for(cast, who: str, language: str = "en") -> Client:
+    client = Client(headers={"accept-language": language})
+    user = cast.users()[who]
+    if user.is_authenticated:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def notices():
+    """The Celery task's delay, mocked: what the on-commit callbacks would have queued."""
+    with mock.patch("cities.tasks.send_meeting_notice.delay") as delay:
+        yield delay
+
+
+@pytest.fixture
+def group(cast):
+    group = WorkingGroupFactory(chair_city=cast.owner_city, slug="movilidad")
+    join_group(group, cast.owner.technician)
+    return group
+
+
+@pytest.fixture
+def meeting(group):
+    return MeetingFactory(group=group, title="Reunión de movilidad")
+
+
+@pytest.fixture
+def past_meeting(group):
+    start = timezone.now() - timedelta(hours=2)
+    return MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=1))
+
+
+@pytest.fixture
+def attachment(meeting, cast):
+    return workflow.add_attachment(
+        meeting,
+        title="Orden del día",
+        file=SimpleUploadedFile("orden.pdf", b"%PDF-1.4 agenda"),
+        uploaded_by=cast.coordinator,
+    )
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"cities:{name}", args=args)
+
+
+def assert_sent_to_login(response):
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+# Permission matrix: every page, every member of the cast.
+
+PAGES = [
+    ("meeting-list", None, MEMBERS_SEE),
+    ("meeting-detail", "meeting", MEMBERS_SEE),
+    ("meeting-create", None, COORDINATORS_ONLY),
+    ("meeting-edit", "meeting", COORDINATORS_ONLY),
+    ("meeting-cancel", "meeting", COORDINATORS_ONLY),
+    ("meeting-agenda", "meeting", COORDINATORS_ONLY),
+    ("meeting-attachment-add", "meeting", COORDINATORS_ONLY),
+    ("meeting-attendance", "past_meeting", COORDINATORS_ONLY),
+    ("meeting-minutes", "past_meeting", COORDINATORS_ONLY),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fixture", "who", "status"),
+    [(name, fixture, who, status) for name, fixture, matrix in PAGES for who, status in matrix],
+)
+def test_page_permissions(cast, request, name, fixture, who, status):
+    args = [request.getfixturevalue(fixture).pk] if fixture else []
+    response = client_for(cast, who).get(url(name, *args))
+    assert response.status_code == status
+    if who == "anonymous":
+        assert_sent_to_login(response)
+
+
+@pytest.mark.parametrize(("who", "status"), MEMBERS_SEE)
+def test_attachment_download_permissions(cast, meeting, attachment, who, status):
+    response = client_for(cast, who).get(url("meeting-attachment", meeting.pk, attachment.pk))
+    assert response.status_code == status
+    if status == 200:
+        assert b"".join(response.streaming_content) == b"%PDF-1.4 agenda"
+        assert response["Content-Disposition"].startswith("attachment")
+    else:
+        assert_sent_to_login(response)
+
+
+@pytest.mark.parametrize("name", ["meeting-list", "meeting-detail", "meeting-attachment"])
+def test_unapproved_technician_is_refused(meeting, attachment, unapproved_technician, name):
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(unapproved_technician)
+    args = {"meeting-list": [], "meeting-detail": [meeting.pk]}.get(
+        name, [meeting.pk, attachment.pk]
+    )
+    assert client.get(url(name, *args)).status_code == 403
+
+
+def test_missing_meeting_is_404(cast):
+    assert client_for(cast, "owner").get(url("meeting-detail", 999_999)).status_code == 404
+
+
+def test_attachment_of_another_meeting_is_404(cast, attachment, group):
+    other_meeting = MeetingFactory(group=group)
+    response = client_for(cast, "owner").get(
+        url("meeting-attachment", other_meeting.pk, attachment.pk)
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("coordinator", 302), ("owner", 403), ("other", 403), ("anonymous", 302)]
+)
+def test_only_coordinators_cancel(cast, meeting, notices, who, status):
+    response = client_for(cast, who).post(url("meeting-cancel", meeting.pk), {"reason": "Huelga"})
+    assert response.status_code == status
+    meeting.refresh_from_db()
+    assert meeting.is_cancelled is (who == "coordinator")
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_members_rsvp_and_anonymous_are_sent_to_sign_in(cast, meeting, who):
+    response = client_for(cast, who).post(url("meeting-rsvp", meeting.pk), {"response": "going"})
+    assert response.status_code == 302
+    answered = RSVP.objects.filter(meeting=meeting, response="going")
+    if who == "anonymous":
+        assert_sent_to_login(response)
+        assert not answered.exists()
+    else:
+        assert response["Location"] == url("meeting-detail", meeting.pk)
+        assert answered.get().user == cast.users()[who]
+
+
+def test_rsvp_needs_a_signed_in_member(meeting, unapproved_technician):
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(unapproved_technician)
+    assert client.post(url("meeting-rsvp", meeting.pk), {"response": "going"}).status_code == 403
+    assert not RSVP.objects.exists()
+
+
+def test_rsvp_is_post_only(cast, meeting):
+    assert client_for(cast, "owner").get(url("meeting-rsvp", meeting.pk)).status_code == 405
+
+
+# The detail page.
+
+
+def test_detail_shows_time_on_madrid_time_in_the_local_format(cast, group):
+    start = datetime(2027, 7, 1, 10, 0, tzinfo=MEETING_TZ)  # 08:00 UTC, summer time
+    meeting = MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=2))
+    client = client_for(cast, "owner", language="es")
+    page = client.get(url("meeting-detail", meeting.pk)).content.decode()
+    assert "1 de julio de 2027, 10:00" in page
+    assert "12:00" in page
+    assert f'href="/meetings/{meeting.pk}/meeting.ics"' in page
+    assert meeting.online_url in page
+
+
+def test_detail_shows_agenda_in_order_and_attachments(cast, meeting, attachment):
+    AgendaItemFactory(meeting=meeting, title="Segundo punto", position=2)
+    AgendaItemFactory(meeting=meeting, title="Primer punto", position=1)
+    page = client_for(cast, "other").get(url("meeting-detail", meeting.pk)).content.decode()
+    assert page.index("Primer punto") < page.index("Segundo punto")
+    assert url("meeting-attachment", meeting.pk, attachment.pk) in page
+    assert "/media/" not in page
+
+
+def test_rsvp_counts_per_response(cast, meeting):
+    for response in ["going", "going", "maybe"]:
+        RSVP.objects.create(meeting=meeting, user=TechnicianFactory().user, response=response)
+    RSVP.objects.create(meeting=meeting, user=cast.owner, response="not_going")
+    response = client_for(cast, "owner").get(url("meeting-detail", meeting.pk))
+    assert response.context["rsvp_counts"] == [("Going", 2), ("Maybe", 1), ("Not going", 1)]
+    assert response.context["rsvp_form"].initial == {"response": "not_going"}
+    assert workflow.rsvp_counts(meeting) == {"going": 2, "maybe": 1, "not_going": 1}
+
+
+def test_changing_an_rsvp_keeps_one_answer(cast, meeting):
+    client = client_for(cast, "owner")
+    client.post(url("meeting-rsvp", meeting.pk), {"response": "going"})
+    client.post(url("meeting-rsvp", meeting.pk), {"response": "not_going"})
+    assert RSVP.objects.get(meeting=meeting).response == "not_going"
+
+
+def test_unknown_rsvp_response_is_refused_with_a_message(cast, meeting):
+    response = client_for(cast, "owner").post(
+        url("meeting-rsvp", meeting.pk), {"response": "yes please"}, follow=True
+    )
+    assert "Choose going, maybe or not going." in response.content.decode()
+    assert not RSVP.objects.exists()
+
+
+def test_rsvp_to_a_cancelled_meeting_is_refused(cast, meeting):
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.save()
+    response = client_for(cast, "owner").post(
+        url("meeting-rsvp", meeting.pk), {"response": "going"}, follow=True
+    )
+    assert "This meeting is cancelled." in response.content.decode()
+    assert not RSVP.objects.exists()
+
+
+def test_detail_query_count_does_not_grow_with_content(cast, group, django_assert_num_queries):
+    def build(n: int) -> Meeting:
+        meeting = MeetingFactory(group=group)
+        for i in range(n):
+            AgendaItemFactory(meeting=meeting, position=i)
+            user = TechnicianFactory().user
+            RSVP.objects.create(meeting=meeting, user=user, response="going")
+            MeetingAttachment.objects.create(
+                meeting=meeting, title=f"Doc {i}", file=f"meetings/x/{i}.pdf"
+            )
+            slot = MeetingSlot.objects.create(
+                meeting=meeting,
+                starts_at=meeting.starts_at + timedelta(days=i + 1),
+                ends_at=meeting.starts_at + timedelta(days=i + 1, hours=1),
+            )
+            SlotAvailability.objects.create(slot=slot, user=user, answer="yes")
+            Attendance.objects.create(meeting=meeting, user=user)
+        return meeting
+
+    client = client_for(cast, "owner")
+
+    def count(meeting) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url("meeting-detail", meeting.pk)).status_code == 200
+        return len(queries)
+
+    small, large = build(3), build(9)
+    assert count(small) == count(large)
+    for meeting in (small, large):  # the same with the availability grid on the page
+        meeting.status = Meeting.Status.SCHEDULING
+        meeting.save()
+    assert count(small) == count(large)
+
+
+# The list.
+
+
+def test_list_separates_upcoming_and_past(cast, meeting, past_meeting, group):
+    polling = MeetingFactory(
+        group=group, status=Meeting.Status.SCHEDULING, starts_at=None, ends_at=None
+    )
+    client = client_for(cast, "owner")
+    upcoming = list(client.get(url("meeting-list")).context["page"])
+    past = list(client.get(url("meeting-list"), {"when": "past"}).context["page"])
+    assert upcoming == [polling, meeting]
+    assert past == [past_meeting]
+
+
+def test_list_filters_by_group_and_kind(cast, meeting):
+    other_group = MeetingFactory(title="Energía")
+    assembly = MeetingFactory(kind=Meeting.Kind.ASSEMBLY, group=None, title="Asamblea")
+    client = client_for(cast, "owner")
+    by_group = client.get(url("meeting-list"), {"group": "movilidad"}).context["page"]
+    by_kind = client.get(url("meeting-list"), {"kind": "assembly"}).context["page"]
+    assert list(by_group) == [meeting]
+    assert list(by_kind) == [assembly]
+    assert other_group in list(client.get(url("meeting-list")).context["page"])
+    assert client.get(url("meeting-list"), {"group": "nope"}).status_code == 404
+
+
+def test_list_is_paginated_with_constant_queries(cast, group):
+    client = client_for(cast, "owner")
+    MeetingFactory.create_batch(5, group=group)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url("meeting-list"))
+    MeetingFactory.create_batch(20, group=WorkingGroupFactory())
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url("meeting-list"))
+    assert len(few) == len(many)
+    page = response.context["page"]
+    assert (len(page), page.paginator.num_pages) == (20, 2)
+    assert len(client.get(url("meeting-list"), {"page": 2}).context["page"]) == 5
+
+
+# Creating and editing.
+
+
+def meeting_data(**overrides) -> dict:
+    data = {
+        "title": "Comité técnico de invierno",
+        "kind": "technical_committee",
+        "mode": "online",
+        "online_url": "https://meet.example.org/comite",
+        "starts_at": "2027-01-20T10:00",
+        "ends_at": "2027-01-20T12:00",
+        "slots-TOTAL_FORMS": "4",
+        "slots-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_creating_a_meeting_with_a_fixed_time_invites(
+    cast, notices, django_capture_on_commit_callbacks
+):
+    client = client_for(cast, "coordinator")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("meeting-create"), meeting_data())
+    meeting = Meeting.objects.get()
+    assert response["Location"] == url("meeting-detail", meeting.pk)
+    assert meeting.status == Meeting.Status.SCHEDULED
+    assert meeting.starts_at == datetime(2027, 1, 20, 10, 0, tzinfo=MEETING_TZ)
+    assert meeting.created_by == cast.coordinator
+    notices.assert_called_once_with(meeting.pk, "invitation", 0)
+
+
+def test_new_meeting_form_preselects_the_group(cast, group):
+    response = client_for(cast, "coordinator").get(url("meeting-create"), {"group": "movilidad"})
+    assert response.context["form"].initial == {"kind": "group", "group": group}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"ends_at": "2027-01-20T09:00"}, "ends_at", "The meeting must end after it starts."),
+        ({"online_url": ""}, "online_url", "An online or hybrid meeting needs a link."),
+        ({"mode": "in_person"}, "location", "An in-person or hybrid meeting needs a place."),
+        ({"kind": "group"}, "group", "A working group meeting needs its group."),
+        ({"ends_at": ""}, "ends_at", "Give the time the meeting ends."),
+        ({"starts_at": "", "ends_at": ""}, "starts_at", "propose at least 2 dates"),
+        ({"starts_at": "tomorrow"}, "starts_at", "Enter a valid date/time."),
+    ],
+)
+def test_bad_meeting_input_names_the_field(cast, notices, overrides, field, message):
+    response = client_for(cast, "coordinator").post(
+        url("meeting-create"), meeting_data(**overrides)
+    )
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert not Meeting.objects.exists()
+    notices.assert_not_called()
+
+
+def test_editing_the_time_bumps_the_sequence_and_tells_invitees(
+    cast, meeting, notices, django_capture_on_commit_callbacks
+):
+    data = meeting_data(kind="group", group=meeting.group.pk, title="Nuevo título")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(cast, "coordinator").post(url("meeting-edit", meeting.pk), data)
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.title, meeting.sequence) == ("Nuevo título", 1)
+    assert meeting.starts_at == datetime(2027, 1, 20, 10, 0, tzinfo=MEETING_TZ)
+    notices.assert_called_once_with(meeting.pk, "changed", 1)
+
+
+def test_editing_only_the_title_is_not_a_new_calendar_revision(
+    cast, meeting, notices, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.update_meeting(meeting, title="Otro título")
+    meeting.refresh_from_db()
+    assert (meeting.title, meeting.sequence) == ("Otro título", 0)
+    notices.assert_not_called()
+
+
+def test_a_new_link_is_a_change(meeting, notices, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.update_meeting(meeting, online_url="https://meet.example.org/otra")
+    assert Meeting.objects.get().sequence == 1
+    notices.assert_called_once_with(meeting.pk, "changed", 1)
+
+
+def test_a_cancelled_meeting_cannot_be_edited(cast, meeting):
+    workflow.cancel_meeting(meeting, "Huelga")
+    client = client_for(cast, "coordinator")
+    response = client.post(url("meeting-edit", meeting.pk), meeting_data(), follow=True)
+    assert "A cancelled meeting cannot be changed." in response.content.decode()
+    assert Meeting.objects.get().title == meeting.title
+
+
+# Cancelling.
+
+
+def test_cancelling_keeps_the_row_and_bumps_the_sequence(
+    cast, meeting, notices, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(cast, "coordinator").post(
+            url("meeting-cancel", meeting.pk), {"reason": "Coincide con la huelga."}
+        )
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CANCELLED
+    assert meeting.cancellation_reason == "Coincide con la huelga."
+    assert meeting.sequence == 1
+    notices.assert_called_once_with(meeting.pk, "cancelled", 1)
+    page = client_for(cast, "owner").get(url("meeting-detail", meeting.pk)).content.decode()
+    assert "Coincide con la huelga." in page
+    assert meeting.online_url not in page
+
+
+def test_cancelling_needs_a_reason(cast, meeting, notices):
+    response = client_for(cast, "coordinator").post(
+        url("meeting-cancel", meeting.pk), {"reason": "  "}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"] == ["This field is required."]
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.sequence) == (Meeting.Status.SCHEDULED, 0)
+    notices.assert_not_called()
+
+
+def test_cancelling_twice_is_refused(cast, meeting):
+    workflow.cancel_meeting(meeting, "Huelga")
+    response = client_for(cast, "coordinator").post(
+        url("meeting-cancel", meeting.pk), {"reason": "Otra vez"}, follow=True
+    )
+    assert "This meeting is already cancelled." in response.content.decode()
+    meeting.refresh_from_db()
+    assert (meeting.cancellation_reason, meeting.sequence) == ("Huelga", 1)
+
+
+# Agenda.
+
+
+def test_coordinator_adds_reorders_and_deletes_agenda_items(cast, meeting):
+    first = AgendaItemFactory(meeting=meeting, title="Bienvenida", position=1)
+    second = AgendaItemFactory(meeting=meeting, title="Presupuesto", position=2)
+    gone = AgendaItemFactory(meeting=meeting, title="Ruegos", position=3)
+    data = {"agenda-TOTAL_FORMS": "5", "agenda-INITIAL_FORMS": "3"}
+    for i, (item, position, delete) in enumerate(
+        [(first, 20, ""), (second, 5, ""), (gone, 3, "on")]
+    ):
+        data |= {
+            f"agenda-{i}-id": item.pk,
+            f"agenda-{i}-position": position,
+            f"agenda-{i}-title": item.title,
+            f"agenda-{i}-DELETE": delete,
+        }
+    data |= {"agenda-3-position": "10", "agenda-3-title": "Movilidad escolar"}
+    data |= {"agenda-4-title": "Ruegos y preguntas"}  # no position: goes last
+    response = client_for(cast, "coordinator").post(url("meeting-agenda", meeting.pk), data)
+    assert response.status_code == 302
+    items = AgendaItem.objects.filter(meeting=meeting)
+    assert [(i.position, i.title) for i in items] == [
+        (1, "Presupuesto"),
+        (2, "Movilidad escolar"),
+        (3, "Bienvenida"),
+        (4, "Ruegos y preguntas"),
+    ]
+
+
+def test_agenda_item_needs_a_title(cast, meeting):
+    data = {"agenda-TOTAL_FORMS": "1", "agenda-INITIAL_FORMS": "0", "agenda-0-position": "1"}
+    data["agenda-0-presenter"] = "Ana"
+    response = client_for(cast, "coordinator").post(url("meeting-agenda", meeting.pk), data)
+    assert response.status_code == 200
+    assert response.context["formset"].errors[0]["title"] == ["This field is required."]
+    assert not AgendaItem.objects.exists()
+
+
+# Attachments.
+
+
+def test_coordinator_uploads_an_attachment(cast, meeting):
+    upload = SimpleUploadedFile("acta previa.pdf", b"%PDF-1.4 previous")
+    response = client_for(cast, "coordinator").post(
+        url("meeting-attachment-add", meeting.pk), {"file": upload, "title": ""}
+    )
+    assert response.status_code == 302
+    attachment = MeetingAttachment.objects.get()
+    assert (attachment.title, attachment.uploaded_by) == ("acta previa.pdf", cast.coordinator)
+    assert attachment.file.name.startswith(f"meetings/{meeting.uid}/")
+
+
+def test_attachment_over_20_mb_is_refused_with_the_limit():
+    upload = SimpleUploadedFile("big.zip", b"x")
+    upload.size = 20 * 1024 * 1024 + 1
+    form = meeting_forms.AttachmentForm(data={"title": "Grande"}, files={"file": upload})
+    assert not form.is_valid()
+    assert form.errors["file"] == ["The file is 20.0\xa0MB; attachments may be at most 20.0\xa0MB."]
+
+
+def test_upload_page_shows_the_size_error(cast, meeting, monkeypatch):
+    monkeypatch.setattr(meeting_forms, "ATTACHMENT_MAX_BYTES", 10)
+    upload = SimpleUploadedFile("informe.pdf", b"more than ten bytes")
+    response = client_for(cast, "coordinator").post(
+        url("meeting-attachment-add", meeting.pk), {"file": upload}
+    )
+    assert response.status_code == 200
+    assert "attachments may be at most 10" in response.content.decode()
+    assert not MeetingAttachment.objects.exists()
+
+
+# Attendance.
+
+
+def test_invitees_of_a_group_meeting_are_its_members_and_whoever_answered(cast, past_meeting):
+    RSVP.objects.create(meeting=past_meeting, user=cast.other, response="going")
+    TechnicianFactory()  # an approved technician outside the group
+    assert set(workflow.invitees(past_meeting)) == {cast.owner, cast.other}
+
+
+def test_invitees_of_a_network_meeting_are_all_approved_technicians(cast, unapproved_technician):
+    assembly = MeetingFactory(kind=Meeting.Kind.ASSEMBLY, group=None)
+    assert set(workflow.invitees(assembly)) == {cast.owner, cast.other}
+
+
+def test_coordinator_records_attendance(cast, past_meeting):
+    client = client_for(cast, "coordinator")
+    response = client.post(
+        url("meeting-attendance", past_meeting.pk), {"attendees": [cast.owner.pk]}
+    )
+    assert response.status_code == 302
+    assert [a.user for a in Attendance.objects.all()] == [cast.owner]
+    page = client_for(cast, "other").get(url("meeting-detail", past_meeting.pk)).content.decode()
+    assert cast.owner.get_full_name() in page
+    client.post(url("meeting-attendance", past_meeting.pk), {})
+    assert not Attendance.objects.exists()
+
+
+def test_attendance_only_lists_invitees(cast, past_meeting):
+    response = client_for(cast, "coordinator").post(
+        url("meeting-attendance", past_meeting.pk), {"attendees": [cast.other.pk]}
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.context["form"].errors["attendees"][0]
+    assert not Attendance.objects.exists()
+
+
+def test_attendance_waits_for_the_meeting_to_start(cast, meeting):
+    response = client_for(cast, "coordinator").get(
+        url("meeting-attendance", meeting.pk), follow=True
+    )
+    assert "Attendance is recorded once the meeting has started." in response.content.decode()
+    with pytest.raises(ValidationError, match="once the meeting has started"):
+        workflow.record_attendance(meeting, [cast.owner])
+
+
+# Minutes.
+
+
+def test_minutes_are_shown_to_members_only_once_published(
+    cast, past_meeting, notices, django_capture_on_commit_callbacks
+):
+    coordinator = client_for(cast, "coordinator")
+    detail = url("meeting-detail", past_meeting.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator.post(url("meeting-minutes", past_meeting.pk), {"minutes": "Se acordó X."})
+    assert "Se acordó X." not in client_for(cast, "owner").get(detail).content.decode()
+    assert "Se acordó X." in coordinator.get(detail).content.decode()
+    notices.assert_not_called()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        minutes = {"minutes": "Se acordó X e Y.", "publish": ""}
+        coordinator.post(url("meeting-minutes", past_meeting.pk), minutes)
+    past_meeting.refresh_from_db()
+    assert past_meeting.minutes_published
+    assert "Se acordó X e Y." in client_for(cast, "owner").get(detail).content.decode()
+    notices.assert_called_once_with(past_meeting.pk, "minutes", 0)
+
+
+def test_empty_minutes_cannot_be_published(cast, past_meeting, notices):
+    response = client_for(cast, "coordinator").post(
+        url("meeting-minutes", past_meeting.pk), {"minutes": " ", "publish": ""}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["minutes"] == [
+        "Write the minutes before publishing them."
+    ]
+    assert not Meeting.objects.get().minutes_published
+    notices.assert_not_called()
