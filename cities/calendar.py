@@ -47,7 +47,7 @@ def meeting_uid(meeting: Meeting) -> str:
 def meeting_page_url(meeting: Meeting) -> str:
     # The meeting page (cities:meeting-detail) belongs to the meetings pages; its path is
     # part of their contract, as /meetings/<pk>/meeting.ics is part of ours.
-    return site_url(f"/meetings/{meeting.pk}/")
+    return site_url(meeting.get_absolute_url())
 
 
 def meeting_location(meeting: Meeting) -> str:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -154,6 +155,9 @@ class City(models.Model):
         self.size_band = SizeBand.for_population(self.population)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("cities:city-detail", args=[self.slug])
+
     def clean(self):
         if self.contact_id and self.contact.city_id != self.pk:
             raise ValidationError({"contact": _("The contact must be a technician of this city.")})
@@ -237,6 +241,9 @@ class Technician(models.Model):
     def save(self, *args, **kwargs):
         self.refresh_search_text()
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("cities:technician-detail", args=[self.pk])
 
     @property
     def display_name(self) -> str:

@@ -1,0 +1,28 @@
+"""What the site's menu needs to know about the person reading the page."""
+
+from django.utils.functional import SimpleLazyObject
+
+from .models import is_coordinator
+from .permissions import approved_technician
+
+
+def _role(user) -> dict:
+    technician = approved_technician(user)
+    coordinator = is_coordinator(user)
+    return {
+        "is_member": coordinator or technician is not None,
+        "is_coordinator": coordinator,
+        "is_city_admin": technician is not None and technician.is_city_admin,
+        # Signed in but attached to no city yet: the menu offers "Join a city".
+        "can_join_a_city": user.is_authenticated
+        and not coordinator
+        and not hasattr(user, "technician"),
+    }
+
+
+def network(request) -> dict:
+    """The reader's role in the network, for base.html's menu.
+
+    Lazy: the queries run only when a template reads it, once per request.
+    """
+    return {"network_role": SimpleLazyObject(lambda: _role(request.user))}

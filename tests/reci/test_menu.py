@@ -1,0 +1,78 @@
+"""The site's menu offers each reader the pages their role opens, and no others."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cities.models import Technician
+from tests.factories import TechnicianFactory, UserFactory
+
+EVERYONE = ["cities:city-list", "cities:group-list", "twins:package-list", "api-docs"]
+MEMBERS = ["cities:technician-list", "cities:meeting-list", "cities:calendar-settings"]
+SIGNED_IN = ["api-token", "account_email", "account_change_password", "mfa_index"]
+NEWCOMERS = ["cities:technician-request", "cities:membership-apply", "cities:membership-mine"]
+
+
+def menu_links(client, user) -> set[str]:
+    if user.is_authenticated:
+        client.force_login(user)
+    html = client.get(reverse("cities:city-list")).content.decode()
+    menu = html[html.index("<header") : html.index("</header>")]
+    names = EVERYONE + MEMBERS + SIGNED_IN + NEWCOMERS + OTHERS + ["account_login"]
+    return {name for name in names if f'href="{reverse(name)}"' in menu}
+
+
+OTHERS = ["cities:profile-edit", "cities:technician-requests", "cities:membership-list"]
+
+
+@pytest.fixture
+def city_admin(cast):
+    return TechnicianFactory(city=cast.owner_city, role=Technician.Role.CITY_ADMIN).user
+
+
+def expected(*groups) -> set[str]:
+    return {name for group in groups for name in group}
+
+
+@pytest.mark.parametrize(
+    "who, links",
+    [
+        ("anonymous", expected(EVERYONE, ["account_login"])),
+        ("other", expected(EVERYONE, MEMBERS, SIGNED_IN, ["cities:profile-edit"])),
+        (
+            "coordinator",
+            expected(
+                EVERYONE,
+                MEMBERS,
+                SIGNED_IN,
+                ["cities:technician-requests", "cities:membership-list"],
+            ),
+        ),
+    ],
+)
+def test_menu_by_role(client, cast, who, links):
+    assert menu_links(client, cast.users()[who]) == links
+
+
+def test_city_admin_sees_requests_to_join(client, cast, city_admin):
+    assert menu_links(client, city_admin) == expected(
+        EVERYONE, MEMBERS, SIGNED_IN, ["cities:profile-edit", "cities:technician-requests"]
+    )
+
+
+def test_newcomer_is_offered_to_join_a_city_or_apply(client, db):
+    assert menu_links(client, UserFactory()) == expected(EVERYONE, SIGNED_IN, NEWCOMERS)
+
+
+def test_pending_technician_sees_no_member_pages(client, unapproved_technician):
+    assert menu_links(client, unapproved_technician) == expected(EVERYONE, SIGNED_IN)
+
+
+def test_menu_reads_the_role_once_per_request(client, cast):
+    """The menu asks about the role a dozen times; the coordinators' group is read once."""
+    client.force_login(cast.owner)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("api-token"))
+    group_lookups = [q["sql"] for q in queries.captured_queries if "auth_user_groups" in q["sql"]]
+    assert len(group_lookups) == 1
