@@ -5,7 +5,6 @@ without credentials (signing in may help) and a 403 for a signed-in caller.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import BooleanField, CharField, Count, Exists, OuterRef, Subquery, Value
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -22,7 +21,6 @@ from .filters import (
     WorkingGroupFilter,
 )
 from .models import RSVP, City, GroupMembership, Meeting, Technician, WorkingGroup
-from .notifications import meeting_event
 from .permissions import (
     approved_technician,
     can_edit_city,
@@ -42,6 +40,7 @@ from .serializers import (
     TechnicianSerializer,
     WorkingGroupSerializer,
 )
+from .services import meetings
 from .services.participation import join_group, leave_group, respond_to_meeting
 
 
@@ -197,18 +196,6 @@ class WorkingGroupViewSet(
 
 
 # A change to one of these is one that calendar clients must apply (RFC 5545 SEQUENCE).
-CALENDAR_FIELDS = ("starts_at", "ends_at", "mode", "location", "online_url", "status")
-
-
-def update_notice(old_status: str, meeting: Meeting) -> str | None:
-    """The notice that invitees get after a calendar change of `meeting`, if any."""
-    if meeting.status == Meeting.Status.CANCELLED:
-        return "cancelled" if old_status != Meeting.Status.CANCELLED else None
-    if meeting.status == Meeting.Status.SCHEDULED:
-        return "confirmed" if old_status == Meeting.Status.SCHEDULING else "changed"
-    return None
-
-
 class MeetingViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -231,7 +218,7 @@ class MeetingViewSet(
             my_response = Value(None, output_field=CharField())
         return (
             Meeting.objects.select_related("group")
-            .prefetch_related("agenda_items")
+            .prefetch_related("agenda_items", "slots")
             .annotate(my_response=my_response)
         )
 
@@ -252,13 +239,29 @@ class MeetingViewSet(
         )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            meeting = serializer.save(created_by=request.user)
-            if meeting.status == Meeting.Status.SCHEDULED:
-                meeting_event(meeting, "invitation")
+        fields = dict(serializer.validated_data)
+        slots = fields.pop("slots", None)
+        wanted = fields.pop("status", Meeting.Status.SCHEDULED)
+        if wanted == Meeting.Status.SCHEDULING and not slots:
+            raise serializers.ValidationError(
+                {"slots": _("A meeting that is looking for a date needs its proposed dates.")}
+            )
+        if wanted == Meeting.Status.SCHEDULED and slots:
+            raise serializers.ValidationError(
+                {"slots": _("A meeting with a fixed time has no proposed dates.")}
+            )
+        if wanted == Meeting.Status.CANCELLED:
+            raise serializers.ValidationError(
+                {"status": _("A new meeting is scheduled or looking for a date.")}
+            )
+        try:
+            meeting = meetings.create_meeting(created_by=request.user, slots=slots, **fields)
+        except DjangoValidationError as exc:
+            raise as_api_error(exc) from exc
         return Response(self.reloaded(meeting), status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
+        """Edits, confirmation and cancellation go through the same services as the pages."""
         meeting = self.get_object()
         self.require(
             can_manage_meeting(request.user, meeting),
@@ -266,20 +269,11 @@ class MeetingViewSet(
         )
         serializer = self.get_serializer(meeting, data=request.data, partial=kwargs.get("partial"))
         serializer.is_valid(raise_exception=True)
-        old_status = meeting.status
-        changed = [
-            name
-            for name, value in serializer.validated_data.items()
-            if name in CALENDAR_FIELDS and value != getattr(meeting, name)
-        ]
-        with transaction.atomic():
-            if changed:
-                meeting = serializer.save(sequence=meeting.sequence + 1)
-                notice = update_notice(old_status, meeting)
-                if notice:
-                    meeting_event(meeting, notice)
-            else:
-                serializer.save()
+        changes = dict(serializer.validated_data)
+        try:
+            meeting = meetings.change_meeting(meeting, **changes)
+        except DjangoValidationError as exc:
+            raise as_api_error(exc) from exc
         return Response(self.reloaded(meeting))
 
     @extend_schema(request=RSVPSerializer, responses=RSVPSerializer)

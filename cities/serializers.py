@@ -14,6 +14,7 @@ from .models import (
     ExpertiseArea,
     Language,
     Meeting,
+    MeetingSlot,
     Technician,
     TechnicianArea,
     WorkingGroup,
@@ -164,6 +165,12 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MeetingSlotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeetingSlot
+        fields = ["starts_at", "ends_at"]
+
+
 class MeetingSerializer(ModelCleanMixin, serializers.ModelSerializer):
     group = serializers.SlugRelatedField(
         slug_field="slug",
@@ -173,6 +180,15 @@ class MeetingSerializer(ModelCleanMixin, serializers.ModelSerializer):
         help_text=_("Slug of the working group; empty for network meetings."),
     )
     agenda = AgendaItemSerializer(source="agenda_items", many=True, read_only=True)
+    slots = MeetingSlotSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "Proposed dates while the meeting is looking for one. To create such a meeting, "
+            "send status 'scheduling' with its slots; to confirm it, send status 'scheduled' "
+            "with the start and end of one of them."
+        ),
+    )
     my_response = serializers.CharField(
         read_only=True,
         allow_null=True,
@@ -197,12 +213,20 @@ class MeetingSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "cancellation_reason",
             "sequence",
             "agenda",
+            "slots",
             "my_response",
         ]
         read_only_fields = ["uid", "sequence"]
 
     def validate(self, attrs):
+        slots = attrs.pop("slots", None)
         attrs = super().validate(attrs)
+        if slots is not None:
+            if self.instance is not None:
+                raise serializers.ValidationError(
+                    {"slots": _("Dates are proposed when the meeting is created.")}
+                )
+            attrs["slots"] = [(slot["starts_at"], slot["ends_at"]) for slot in slots]
         status = attrs.get("status", getattr(self.instance, "status", None))
         reason = attrs.get("cancellation_reason", getattr(self.instance, "cancellation_reason", ""))
         if status == Meeting.Status.CANCELLED and not reason:

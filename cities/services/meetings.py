@@ -146,6 +146,42 @@ def cancel_meeting(meeting: Meeting, reason: str) -> Meeting:
 
 
 @transaction.atomic
+def change_meeting(
+    meeting: Meeting, *, status: str | None = None, cancellation_reason: str = "", **changes
+) -> Meeting:
+    """Apply an edit that may also move the meeting on in its life (the API's PATCH).
+
+    The status moves only the ways the pages move it: a meeting looking for a date is
+    confirmed at one of its proposed dates; any meeting that is not cancelled can be
+    cancelled with a reason; a cancelled meeting stays cancelled. Each step is the same
+    service the pages call, so sequence numbers and notices do not depend on the client.
+    """
+    meeting = _locked(meeting)
+    if status is None or status == meeting.status:
+        return update_meeting(meeting, **changes) if changes else meeting
+    if status == Meeting.Status.CANCELLED:
+        if changes:
+            meeting = update_meeting(meeting, **changes)
+        return cancel_meeting(meeting, cancellation_reason)
+    if status == Meeting.Status.SCHEDULED and meeting.status == Meeting.Status.SCHEDULING:
+        starts_at, ends_at = changes.pop("starts_at", None), changes.pop("ends_at", None)
+        slot = meeting.slots.filter(starts_at=starts_at, ends_at=ends_at).first()
+        if slot is None:
+            raise ValidationError(
+                {"starts_at": _("Confirm the meeting at the start and end of a proposed date.")}
+            )
+        if changes:
+            meeting = update_meeting(meeting, **changes)
+        return confirm_slot(meeting, slot)
+    raise ValidationError(
+        {
+            "status": _("A meeting cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": meeting.get_status_display(), "new": Meeting.Status(status).label}
+        }
+    )
+
+
+@transaction.atomic
 def save_minutes(meeting: Meeting, text: str, *, publish: bool = False) -> Meeting:
     """Save the minutes; publishing them shows them to members and tells the invitees.
 

@@ -426,9 +426,17 @@ def test_meeting_update_is_validated_as_a_whole(cast, meeting):
     assert "ends_at" in response.json()
 
 
-def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, monkeypatch):
+def record_notices(monkeypatch) -> list[str]:
+    """The meeting services' notices (the API calls the same services as the pages)."""
     notices = []
-    monkeypatch.setattr("cities.api.meeting_event", lambda m, event: notices.append(event))
+    monkeypatch.setattr(
+        "cities.services.meetings.meeting_event", lambda m, event: notices.append(event)
+    )
+    return notices
+
+
+def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, monkeypatch):
+    notices = record_notices(monkeypatch)
     client = client_for(cast, "coordinator")
     url = f"/api/v1/meetings/{meeting.pk}/"
     later = meeting.starts_at + timedelta(days=1)
@@ -445,13 +453,84 @@ def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, 
     assert notices == ["changed", "cancelled"]
 
 
-def test_creating_a_scheduled_meeting_invites(cast, group, monkeypatch):
-    notices = []
-    monkeypatch.setattr("cities.api.meeting_event", lambda m, event: notices.append(event))
+def slot_body(days: int) -> dict:
+    starts = (timezone.now() + timedelta(days=days)).replace(microsecond=0)
+    return {"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=1)).isoformat()}
+
+
+def test_creating_a_scheduled_meeting_invites_and_a_poll_asks_for_availability(
+    cast, group, monkeypatch
+):
+    notices = record_notices(monkeypatch)
     client = client_for(cast, "coordinator")
-    client.post("/api/v1/meetings/", meeting_body(group), format="json")
-    client.post("/api/v1/meetings/", meeting_body(group, status="scheduling"), format="json")
-    assert notices == ["invitation"]
+    assert client.post("/api/v1/meetings/", meeting_body(group), format="json").status_code == 201
+    poll = meeting_body(group, status="scheduling", slots=[slot_body(5), slot_body(6)])
+    del poll["starts_at"], poll["ends_at"]
+    created = client.post("/api/v1/meetings/", poll, format="json")
+    assert created.status_code == 201, created.json()
+    assert [s["starts_at"][:10] for s in created.json()["slots"]] == [
+        slot["starts_at"][:10] for slot in poll["slots"]
+    ]
+    assert created.json()["starts_at"] is None
+    assert notices == ["invitation", "scheduling"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"status": "scheduling"}, "slots"),  # a poll without dates
+        ({"slots": [slot_body(5)]}, "slots"),  # dates for a fixed-time meeting
+        ({"status": "cancelled", "cancellation_reason": "No"}, "status"),
+    ],
+)
+def test_meeting_create_refuses_an_impossible_status(cast, group, changes, field):
+    response = client_for(cast, "coordinator").post(
+        "/api/v1/meetings/", meeting_body(group, **changes), format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert not Meeting.objects.exists()
+
+
+def test_a_poll_is_confirmed_at_one_of_its_dates_only(cast, group, monkeypatch):
+    client = client_for(cast, "coordinator")
+    poll = meeting_body(group, status="scheduling", slots=[slot_body(5), slot_body(6)])
+    del poll["starts_at"], poll["ends_at"]
+    pk = client.post("/api/v1/meetings/", poll, format="json").json()["id"]
+    notices = record_notices(monkeypatch)
+    url = f"/api/v1/meetings/{pk}/"
+    wrong = client.patch(url, {"status": "scheduled", **slot_body(7)}, format="json")
+    assert wrong.status_code == 400
+    assert "starts_at" in wrong.json()
+    assert Meeting.objects.get(pk=pk).status == Meeting.Status.SCHEDULING
+    confirmed = client.patch(url, {"status": "scheduled", **poll["slots"][1]}, format="json")
+    assert confirmed.status_code == 200, confirmed.json()
+    assert confirmed.json()["status"] == "scheduled"
+    assert confirmed.json()["sequence"] == 1
+    assert notices == ["confirmed"]
+
+
+def test_a_cancelled_meeting_stays_cancelled(cast, meeting, monkeypatch):
+    """Regression: PATCH status=scheduled used to bring a cancelled meeting back silently."""
+    client = client_for(cast, "coordinator")
+    url = f"/api/v1/meetings/{meeting.pk}/"
+    client.patch(url, {"status": "cancelled", "cancellation_reason": "Huelga"}, format="json")
+    notices = record_notices(monkeypatch)
+    for body in ({"status": "scheduled"}, {"title": "Otra vez"}, {"status": "scheduling"}):
+        response = client.patch(url, body, format="json")
+        assert response.status_code == 400, body
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CANCELLED
+    assert meeting.sequence == 1
+    assert notices == []
+
+
+def test_a_scheduled_meeting_does_not_go_back_to_looking_for_a_date(cast, meeting):
+    response = client_for(cast, "coordinator").patch(
+        f"/api/v1/meetings/{meeting.pk}/", {"status": "scheduling"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "status" in response.json()
 
 
 @matrix(coordinator=200, owner=200, other=200, anonymous=401)
