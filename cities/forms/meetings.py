@@ -6,6 +6,7 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..models import (
     RSVP,
@@ -199,7 +200,7 @@ END_OF_AGENDA = 1_000_000
 class AgendaItemForm(forms.ModelForm):
     # No default: an empty new line stays unchanged (and is skipped) instead of position 0.
     position = forms.IntegerField(
-        label=_("Position"),
+        label=pgettext_lazy("order in the agenda", "Position"),
         required=False,
         min_value=0,
         widget=forms.NumberInput(attrs={"size": 3, "min": 0}),
