@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/assignment.py
 	$(BIN)/python bench/osm.py
+	$(BIN)/python bench/network_pages.py
 
 clean:
 	rm -rf var/test-* var/test-media var/test-broker
