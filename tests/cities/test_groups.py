@@ -28,7 +28,8 @@ COORDINATORS_ONLY = [("coordinator", 200), ("owner", 403), ("other", 403), ("ano
 
 
 def client_for(cast, who: str) -> Client:
-    client = Client()
+    """A client of the cast, reading the English source strings the assertions quote."""
+    client = Client(headers={"accept-language": "en"})
     user = cast.users()[who]
     if user.is_authenticated:
         client.force_login(user)
