@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import notifications
-from ..models import City, ExpertiseArea, Technician, TechnicianArea
+from ..models import City, ExpertiseArea, Technician, TechnicianArea, is_coordinator
 from ..text import fold
 
 
@@ -17,9 +17,14 @@ def has_verified_email(user) -> bool:
 
 
 def may_request_to_join(user) -> bool:
-    """A signed-in user with a verified address who belongs to no city and asked none yet."""
+    """A signed-in user with a verified address who belongs to no city and asked none yet.
+
+    Not a coordinator: coordinators act for the whole network and decide requests, so one
+    who joined a city could approve their own request.
+    """
     return (
         user.is_authenticated
+        and not is_coordinator(user)
         and not Technician.objects.filter(user_id=user.pk).exists()
         and has_verified_email(user)
     )

@@ -28,7 +28,7 @@ def technician_request(request):
     if own is not None and not own.approved and request.method != "POST":
         return render(request, "cities/people/technician_request.html", {"pending": own})
     if not people.may_request_to_join(request.user):
-        raise PermissionDenied(refusal_to_join(own))
+        raise PermissionDenied(refusal_to_join(request.user, own))
     form = JoinCityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -45,7 +45,9 @@ def technician_request(request):
     return render(request, "cities/people/technician_request.html", {"form": form})
 
 
-def refusal_to_join(own: Technician | None) -> str:
+def refusal_to_join(user, own: Technician | None) -> str:
+    if is_coordinator(user):
+        return _("Coordinators act for the whole network and do not join a city.")
     if own is not None and own.approved:
         return _("You already belong to %(city)s.") % {"city": own.city.name}
     if own is not None:

@@ -108,6 +108,19 @@ def test_posting_a_request_is_refused_to_the_cast(cast, who, status):
         assert Technician.objects.get(user=cast.users()[who]).approved
 
 
+def test_a_coordinator_with_a_verified_address_does_not_join_a_city(cast):
+    """Regression: a verified coordinator could ask to join a city, then approve themselves."""
+    email = cast.coordinator.email
+    EmailAddress.objects.create(user=cast.coordinator, email=email, verified=True, primary=True)
+    client = cast_client(cast, "coordinator")
+    refused = client.get(reverse("cities:technician-request"), headers={"accept-language": "en"})
+    assert refused.status_code == 403
+    assert "do not join a city" in refused.content.decode()
+    data = {"city": cast.owner_city.pk, "position": "Coordinadora"}
+    assert client.post(reverse("cities:technician-request"), data).status_code == 403
+    assert not Technician.objects.filter(user=cast.coordinator).exists()
+
+
 def test_a_verified_user_asks_to_join_a_city(cast, applicant):
     client = client_for(applicant)
     assert client.get(reverse("cities:technician-request")).status_code == 200
