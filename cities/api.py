@@ -244,19 +244,22 @@ class MeetingViewSet(
         wanted = fields.pop("status", Meeting.Status.SCHEDULED)
         if wanted == Meeting.Status.SCHEDULING and not slots:
             raise serializers.ValidationError(
-                {"slots": _("A meeting that is looking for a date needs its proposed dates.")}
+                {"slots": [_("A meeting that is looking for a date needs its proposed dates.")]}
             )
         if wanted == Meeting.Status.SCHEDULED and slots:
             raise serializers.ValidationError(
-                {"slots": _("A meeting with a fixed time has no proposed dates.")}
+                {"slots": [_("A meeting with a fixed time has no proposed dates.")]}
             )
         if wanted == Meeting.Status.CANCELLED:
             raise serializers.ValidationError(
-                {"status": _("A new meeting is scheduled or looking for a date.")}
+                {"status": [_("A new meeting is scheduled or looking for a date.")]}
             )
         try:
             meeting = meetings.create_meeting(created_by=request.user, slots=slots, **fields)
         except DjangoValidationError as exc:
+            if slots and not hasattr(exc, "error_dict"):
+                # The proposed dates' own checks name no field: they are about the slots.
+                raise serializers.ValidationError({"slots": exc.messages}) from exc
             raise as_api_error(exc) from exc
         return Response(self.reloaded(meeting), status=status.HTTP_201_CREATED)
 

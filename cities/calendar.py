@@ -121,7 +121,7 @@ def new_calendar(method: str, events: list[Event], name: str | None = None) -> C
         years = [e.start.year for e in events] + [e.end.year for e in events if e.end]
         # Whole years, so the VTIMEZONE carries both its STANDARD and DAYLIGHT rules.
         calendar.add_missing_timezones(
-            first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
+            first_date=date(min(years), 1, 1), last_date=date(min(max(years) + 1, 9999), 1, 1)
         )
     return calendar
 

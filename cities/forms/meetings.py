@@ -222,6 +222,15 @@ AgendaFormSet = forms.inlineformset_factory(
 )
 
 
+# Documents, spreadsheets, slides, images, data and archives: what meetings share. No
+# programs or web pages (attachments are downloaded, but a member's machine may open them).
+ATTACHMENT_EXTENSIONS = frozenset(
+    ["pdf", "odt", "ods", "odp", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "rtf", "txt"]
+    + ["md", "csv", "png", "jpg", "jpeg", "gif", "webp", "zip", "geojson", "json", "kml"]
+    + ["gpkg", "ics"]
+)
+
+
 class AttachmentForm(forms.ModelForm):
     title = forms.CharField(
         label=_("Title"),
@@ -242,6 +251,15 @@ class AttachmentForm(forms.ModelForm):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        extension = os.path.splitext(upload.name)[1].lower().lstrip(".")
+        if extension not in ATTACHMENT_EXTENSIONS:
+            raise forms.ValidationError(
+                _("Files of type “%(extension)s” are not accepted; accepted: %(accepted)s."),
+                params={
+                    "extension": extension or _("no extension"),
+                    "accepted": ", ".join(sorted(ATTACHMENT_EXTENSIONS)),
+                },
+            )
         if upload.size > ATTACHMENT_MAX_BYTES:
             raise forms.ValidationError(
                 _("The file is %(size)s; attachments may be at most %(limit)s."),

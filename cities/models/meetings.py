@@ -2,18 +2,30 @@
 
 import secrets
 import uuid
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .groups import WorkingGroup
 
 # Every meeting of the network is held on Madrid time (DESIGN.md, "Language").
 MEETING_TZ = ZoneInfo("Europe/Madrid")
+
+
+# A meeting is planned at most this far ahead, and lasts at most this long: beyond, a date is
+# a typing slip (and a year 9999 broke every calendar feed that held the meeting).
+MAX_AHEAD = timedelta(days=5 * 366)
+MAX_DURATION = timedelta(days=7)
+
+
+def too_far_ahead() -> str:
+    return _("A meeting is planned at most %(years)d years ahead.") % {"years": 5}
 
 
 class Meeting(models.Model):
@@ -101,6 +113,12 @@ class Meeting(models.Model):
             errors["group"] = _("Network meetings do not belong to a working group.")
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = _("The meeting must end after it starts.")
+        elif self.starts_at and self.starts_at > timezone.now() + MAX_AHEAD:
+            errors["starts_at"] = too_far_ahead()
+        elif self.ends_at and self.starts_at and self.ends_at - self.starts_at > MAX_DURATION:
+            errors["ends_at"] = _("A meeting lasts at most %(days)d days.") % {
+                "days": MAX_DURATION.days
+            }
         if self.mode in (self.Mode.IN_PERSON, self.Mode.HYBRID) and not self.location:
             errors["location"] = _("An in-person or hybrid meeting needs a place.")
         if self.mode in (self.Mode.ONLINE, self.Mode.HYBRID) and not self.online_url:

@@ -26,6 +26,7 @@ from ..models import (
     MeetingSlot,
     SlotAvailability,
 )
+from ..models.meetings import MAX_AHEAD, MAX_DURATION, too_far_ahead
 from ..notifications import meeting_event
 
 # Fields that calendar clients show: changing one of them is a new revision of the event.
@@ -60,8 +61,9 @@ def create_meeting(*, created_by, slots: list[Slot] | None = None, **fields) -> 
     meeting.save()
     if slots:
         propose_slots(meeting, slots)
-    else:
+    elif meeting.ends_at > timezone.now():
         meeting_event(meeting, "invitation")
+    # else: a meeting recorded after it happened (to attach its minutes) invites nobody.
     return meeting
 
 
@@ -73,9 +75,20 @@ def propose_slots(meeting: Meeting, slots: list[Slot]) -> list[MeetingSlot]:
         raise ValidationError(_("Only a meeting that is looking for a date takes proposals."))
     if len(set(slots)) != len(slots):
         raise ValidationError(_("The same date is proposed twice."))
+    now = timezone.now()
     for starts_at, ends_at in slots:
         if ends_at <= starts_at:
             raise ValidationError(_("Every proposed date must end after it starts."))
+        if starts_at < now:
+            raise ValidationError(_("A proposed date cannot be in the past."))
+        if starts_at > now + MAX_AHEAD:
+            raise ValidationError(too_far_ahead())
+        if ends_at - starts_at > MAX_DURATION:
+            raise ValidationError(
+                _("A meeting lasts at most %(days)d days.") % {"days": MAX_DURATION.days}
+            )
+    if meeting.slots.count() + len(slots) < 2:
+        raise ValidationError(_("Propose at least two dates to choose from."))
     taken = set(meeting.slots.values_list("starts_at", "ends_at"))
     if taken & set(slots):
         raise ValidationError(_("The same date is proposed twice."))

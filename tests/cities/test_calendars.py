@@ -437,3 +437,17 @@ def test_feed_descriptions_speak_their_owners_language(cast):
         reverse("cities:private-feed", args=[token])
     )
     assert "(5 minutes)" in str(only_event(parse(response))["DESCRIPTION"])
+
+
+def test_a_meeting_at_the_end_of_the_calendar_does_not_break_the_file(cast):
+    """Regression: time zone rules were asked up to year 10000 (ValueError, a 500 in feeds).
+
+    Such a meeting can no longer be saved through the forms or the API; one already stored
+    must not take every feed down with it.
+    """
+    start = madrid(9999, 12, 31, 22)
+    meeting = MeetingFactory(kind=Meeting.Kind.ASSEMBLY, group=None, starts_at=start)
+    Meeting.objects.filter(pk=meeting.pk).update(ends_at=start + timedelta(minutes=59))
+    meeting.refresh_from_db()
+    parsed = Calendar.from_ical(calendar.meeting_calendar(meeting).to_ical())
+    assert parsed.walk("VEVENT")[0].start == start

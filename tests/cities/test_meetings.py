@@ -325,14 +325,18 @@ def test_list_is_paginated_with_constant_queries(cast, group):
 # Creating and editing.
 
 
+# Next January: always ahead, so a new meeting on that day is never in the past.
+NEXT_YEAR = timezone.now().year + 1
+
+
 def meeting_data(**overrides) -> dict:
     data = {
         "title": "Comité técnico de invierno",
         "kind": "technical_committee",
         "mode": "online",
         "online_url": "https://meet.example.org/comite",
-        "starts_at": "2027-01-20T10:00",
-        "ends_at": "2027-01-20T12:00",
+        "starts_at": f"{NEXT_YEAR}-01-20T10:00",
+        "ends_at": f"{NEXT_YEAR}-01-20T12:00",
         "slots-TOTAL_FORMS": "4",
         "slots-INITIAL_FORMS": "0",
     }
@@ -349,7 +353,7 @@ def test_creating_a_meeting_with_a_fixed_time_invites(
     meeting = Meeting.objects.get()
     assert response["Location"] == url("meeting-detail", meeting.pk)
     assert meeting.status == Meeting.Status.SCHEDULED
-    assert meeting.starts_at == datetime(2027, 1, 20, 10, 0, tzinfo=MEETING_TZ)
+    assert meeting.starts_at == datetime(NEXT_YEAR, 1, 20, 10, 0, tzinfo=MEETING_TZ)
     assert meeting.created_by == cast.coordinator
     notices.assert_called_once_with(meeting.pk, "invitation", 0)
 
@@ -362,7 +366,11 @@ def test_new_meeting_form_preselects_the_group(cast, group):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"ends_at": "2027-01-20T09:00"}, "ends_at", "The meeting must end after it starts."),
+        (
+            {"ends_at": f"{NEXT_YEAR}-01-20T09:00"},
+            "ends_at",
+            "The meeting must end after it starts.",
+        ),
         ({"online_url": ""}, "online_url", "An online or hybrid meeting needs a link."),
         ({"mode": "in_person"}, "location", "An in-person or hybrid meeting needs a place."),
         ({"kind": "group"}, "group", "A working group meeting needs its group."),
@@ -390,7 +398,7 @@ def test_editing_the_time_bumps_the_sequence_and_tells_invitees(
     assert response.status_code == 302
     meeting.refresh_from_db()
     assert (meeting.title, meeting.sequence) == ("Nuevo título", 1)
-    assert meeting.starts_at == datetime(2027, 1, 20, 10, 0, tzinfo=MEETING_TZ)
+    assert meeting.starts_at == datetime(NEXT_YEAR, 1, 20, 10, 0, tzinfo=MEETING_TZ)
     notices.assert_called_once_with(meeting.pk, "changed", 1)
 
 
@@ -610,3 +618,36 @@ def test_empty_minutes_cannot_be_published(cast, past_meeting, notices):
     ]
     assert not Meeting.objects.get().minutes_published
     notices.assert_not_called()
+
+
+@pytest.mark.parametrize("name", ["virus.exe", "page.html", "script.js", "no-extension"])
+def test_attachment_of_a_program_or_web_page_is_refused_naming_the_type(cast, meeting, name):
+    """Regression: .exe and .html files were stored and served to every member."""
+    upload = SimpleUploadedFile(name, b"MZ...")
+    response = client_for(cast, "coordinator").post(
+        url("meeting-attachment-add", meeting.pk), {"file": upload, "title": ""}
+    )
+    assert response.status_code == 200
+    error = response.context["form"].errors["file"][0]
+    assert "are not accepted" in error and "pdf" in error
+    assert not MeetingAttachment.objects.exists()
+
+
+def test_a_meeting_far_in_the_future_is_refused(cast):
+    """Regression: a meeting in the year 9999 broke every member's calendar feed (500)."""
+    response = client_for(cast, "coordinator").post(
+        url("meeting-create"),
+        meeting_data(starts_at="9999-12-31T23:00", ends_at="9999-12-31T23:59"),
+    )
+    assert response.status_code == 200
+    assert "at most 5 years ahead" in str(response.context["form"].errors)
+    assert not Meeting.objects.exists()
+
+
+def test_a_meeting_of_more_than_a_week_is_refused(cast):
+    response = client_for(cast, "coordinator").post(
+        url("meeting-create"),
+        meeting_data(starts_at=f"{NEXT_YEAR}-01-20T10:00", ends_at=f"{NEXT_YEAR}-02-20T10:00"),
+    )
+    assert "at most 7 days" in str(response.context["form"].errors)
+    assert not Meeting.objects.exists()

@@ -14,8 +14,9 @@ from cities.models.meetings import MEETING_TZ
 from cities.services import meetings as workflow
 from tests.factories import MeetingFactory, TechnicianFactory, WorkingGroupFactory, join_group
 
-# Far enough ahead to stay in the future, on the Madrid wall clock.
-DAY = datetime(2027, 3, 10, tzinfo=MEETING_TZ)
+# Next year's March: always in the future (and before the clocks change), on Madrid time.
+Y = timezone.now().year + 1
+DAY = datetime(Y, 3, 10, tzinfo=MEETING_TZ)
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +54,7 @@ def at(day: int, hour: int) -> datetime:
 
 @pytest.fixture
 def poll(cast, group):
-    """A group meeting with three proposed dates (10, 11 and 12 March 2027, 10:00-12:00)."""
+    """A group meeting with three proposed dates (10, 11 and 12 March next year, 10:00-12:00)."""
     return workflow.create_meeting(
         created_by=cast.coordinator,
         kind=Meeting.Kind.GROUP,
@@ -86,9 +87,9 @@ def new_meeting_data(**overrides) -> dict:
         "online_url": "https://meet.example.org/energia",
         **slot_data(
             [
-                ("2027-03-10T10:00", "2027-03-10T12:00"),
-                ("2027-03-11T10:00", "2027-03-11T12:00"),
-                ("2027-03-12T16:30", "2027-03-12T18:00"),
+                (f"{Y}-03-10T10:00", f"{Y}-03-10T12:00"),
+                (f"{Y}-03-11T10:00", f"{Y}-03-11T12:00"),
+                (f"{Y}-03-12T16:30", f"{Y}-03-12T18:00"),
             ]
         ),
     }
@@ -105,7 +106,7 @@ def test_scheduling_end_to_end(cast, notices, django_capture_on_commit_callbacks
     assert (meeting.status, meeting.starts_at, meeting.sequence) == ("scheduling", None, 0)
     first, second, third = meeting.slots.all()
     # The form's times are Madrid wall-clock times: 16:30 in March is 15:30 UTC.
-    assert third.starts_at == datetime(2027, 3, 12, 15, 30, tzinfo=UTC)
+    assert third.starts_at == datetime(Y, 3, 12, 15, 30, tzinfo=UTC)
     notices.assert_called_once_with(meeting.pk, "scheduling", 0)
 
     answers = {
@@ -286,16 +287,16 @@ def test_detail_shows_the_grid_with_counts(cast, poll):
     ("pairs", "field", "message"),
     [
         (
-            [("2027-03-10T10:00", "2027-03-10T09:00"), ("2027-03-11T10:00", "2027-03-11T12:00")],
+            [(f"{Y}-03-10T10:00", f"{Y}-03-10T09:00"), (f"{Y}-03-11T10:00", f"{Y}-03-11T12:00")],
             "ends_at",
             "The proposed date must end after it starts.",
         ),
         (
-            [("2020-03-10T10:00", "2020-03-10T12:00"), ("2027-03-11T10:00", "2027-03-11T12:00")],
+            [("2020-03-10T10:00", "2020-03-10T12:00"), (f"{Y}-03-11T10:00", f"{Y}-03-11T12:00")],
             "starts_at",
             "A proposed date cannot be in the past.",
         ),
-        ([("2027-03-10T10:00", "")], "ends_at", "This field is required."),
+        ([(f"{Y}-03-10T10:00", "")], "ends_at", "This field is required."),
     ],
 )
 def test_bad_slots_name_the_wrong_line(cast, notices, pairs, field, message):
@@ -312,25 +313,25 @@ def test_bad_slots_name_the_wrong_line(cast, notices, pairs, field, message):
     ("data", "message"),
     [
         (
-            slot_data([("2027-03-10T10:00", "2027-03-10T12:00")]),
+            slot_data([(f"{Y}-03-10T10:00", f"{Y}-03-10T12:00")]),
             "Give the start and end, or propose at least 2 dates to choose from.",
         ),
         (
             {
                 **slot_data(
                     [
-                        ("2027-03-10T10:00", "2027-03-10T12:00"),
-                        ("2027-03-11T10:00", "2027-03-11T12:00"),
+                        (f"{Y}-03-10T10:00", f"{Y}-03-10T12:00"),
+                        (f"{Y}-03-11T10:00", f"{Y}-03-11T12:00"),
                     ]
                 ),
-                "starts_at": "2027-03-09T10:00",
-                "ends_at": "2027-03-09T11:00",
+                "starts_at": f"{Y}-03-09T10:00",
+                "ends_at": f"{Y}-03-09T11:00",
             },
             "Give either a fixed time or dates to choose from, not both.",
         ),
         (
             slot_data(
-                [("2027-03-10T10:00", "2027-03-10T12:00"), ("2027-03-10T10:00", "2027-03-10T12:00")]
+                [(f"{Y}-03-10T10:00", f"{Y}-03-10T12:00"), (f"{Y}-03-10T10:00", f"{Y}-03-10T12:00")]
             ),
             "The same date is proposed twice.",
         ),
@@ -370,8 +371,8 @@ def test_editing_a_poll_keeps_its_time_to_the_chosen_slot(cast, poll, notices):
         "group": poll.group.pk,
         "mode": "online",
         "online_url": "https://meet.example.org/energia",
-        "starts_at": "2027-03-01T10:00",  # not a field while a date is being found
-        "ends_at": "2027-03-01T11:00",
+        "starts_at": f"{Y}-03-01T10:00",  # not a field while a date is being found
+        "ends_at": f"{Y}-03-01T11:00",
     }
     response = client_for(cast, "coordinator").post(url("meeting-edit", poll), data)
     assert response.status_code == 302
@@ -391,16 +392,47 @@ def test_the_best_slot_prefers_yes_then_if_need_be_then_the_earliest(cast, poll)
     assert workflow.availability_grid(poll).best().slot == second
 
 
-def test_a_fixed_time_in_the_past_is_allowed_for_the_record(cast, notices):
-    """Coordinators may record a meeting that already happened (to attach its minutes)."""
+def test_a_fixed_time_in_the_past_is_allowed_for_the_record(
+    cast, notices, django_capture_on_commit_callbacks
+):
+    """Coordinators may record a meeting that already happened (to attach its minutes).
+
+    Nobody is invited to it: regression, the invitations went out for a meeting in 2020.
+    """
     start = timezone.now() - timedelta(days=3)
-    meeting = workflow.create_meeting(
-        created_by=cast.coordinator,
-        kind=Meeting.Kind.ASSEMBLY,
-        title="Asamblea de 2026",
-        mode=Meeting.Mode.IN_PERSON,
-        location="Zaragoza",
-        starts_at=start,
-        ends_at=start + timedelta(hours=3),
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = workflow.create_meeting(
+            created_by=cast.coordinator,
+            kind=Meeting.Kind.ASSEMBLY,
+            title="Asamblea de 2026",
+            mode=Meeting.Mode.IN_PERSON,
+            location="Zaragoza",
+            starts_at=start,
+            ends_at=start + timedelta(hours=3),
+        )
     assert meeting.status == Meeting.Status.SCHEDULED
+    notices.assert_not_called()
+
+
+def test_the_service_checks_proposed_dates_like_the_form(cast, group):
+    """The API proposes dates through the service: one date, a past one or one years ahead
+    are refused there too (the API took a single date in 2020)."""
+    base = {
+        "created_by": cast.coordinator,
+        "kind": Meeting.Kind.GROUP,
+        "group": group,
+        "title": "Sondeo",
+        "mode": Meeting.Mode.ONLINE,
+        "online_url": "https://m.example.org/a",
+    }
+    past = timezone.now() - timedelta(days=30)
+    far = timezone.now() + timedelta(days=6 * 366)
+    cases = {
+        "at least two dates": [(at(10, 10), at(10, 12))],
+        "in the past": [(past, past + timedelta(hours=1)), (at(10, 10), at(10, 12))],
+        "years ahead": [(far, far + timedelta(hours=1)), (at(10, 10), at(10, 12))],
+    }
+    for message, slots in cases.items():
+        with pytest.raises(ValidationError, match=message):
+            workflow.create_meeting(slots=slots, **base)
+    assert not Meeting.objects.exists()
