@@ -147,7 +147,7 @@ class WorkingGroupViewSet(
         return (
             WorkingGroup.objects.select_related("chair_city")
             .annotate(member_count=Count("memberships", distinct=True), joined=joined)
-            .order_by("name", "pk")
+            .order_by("search_name", "pk")
         )
 
     def create(self, request, *args, **kwargs):

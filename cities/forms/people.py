@@ -9,7 +9,7 @@ from ..models import City, ExpertiseArea, Language, WorkingGroup
 class JoinCityForm(forms.Form):
     city = forms.ModelChoiceField(
         label=_("City"),
-        queryset=City.objects.order_by("name"),
+        queryset=City.objects.order_by("search_name", "name"),
         empty_label=_("Choose your city"),
         error_messages={"invalid_choice": _("Choose one of the network's member cities.")},
     )
@@ -93,7 +93,7 @@ class DirectoryFilterForm(forms.Form):
     city = forms.ModelChoiceField(
         label=_("City"),
         required=False,
-        queryset=City.objects.order_by("name"),
+        queryset=City.objects.order_by("search_name", "name"),
         to_field_name="slug",
         empty_label=_("All cities"),
     )
@@ -103,7 +103,7 @@ class DirectoryFilterForm(forms.Form):
     group = forms.ModelChoiceField(
         label=_("Working group"),
         required=False,
-        queryset=WorkingGroup.objects.order_by("name"),
+        queryset=WorkingGroup.objects.order_by("search_name", "name"),
         to_field_name="slug",
         empty_label=_("All working groups"),
     )

@@ -34,7 +34,7 @@ class Municipality(models.Model):
     search_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["search_name", "name"]
         verbose_name = _("municipality")
         verbose_name_plural = _("municipalities")
 
@@ -143,7 +143,7 @@ class City(models.Model):
     search_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["search_name", "name"]
         verbose_name = _("city")
         verbose_name_plural = _("cities")
 

@@ -30,7 +30,7 @@ class WorkingGroup(models.Model):
     search_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["search_name", "name"]
         verbose_name = _("working group")
         verbose_name_plural = _("working groups")
 

@@ -109,7 +109,10 @@ def directory_queryset():
         Technician.objects.filter(approved=True)
         .select_related("user", "city")
         .prefetch_related(
-            "areas", Prefetch("working_groups", queryset=WorkingGroup.objects.order_by("name"))
+            "areas",
+            Prefetch(
+                "working_groups", queryset=WorkingGroup.objects.order_by("search_name", "name")
+            ),
         )
     )
 

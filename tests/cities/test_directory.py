@@ -13,6 +13,7 @@ from django.urls import reverse
 from cities import map as member_map
 from cities.models import City, MembershipTier, SizeBand, Technician
 from cities.municipalities import read_table
+from cities.text import fold
 from tests.factories import (
     CityFactory,
     TechnicianFactory,
@@ -390,3 +391,16 @@ def test_list_query_count_does_not_grow_with_the_cities(cast, who):
     cities_with_contacts(10)
     assert City.objects.count() == 17
     assert list_queries(client) == few
+
+
+def test_cities_are_in_alphabetical_order_whatever_their_accents(cast):
+    """Regression: Ávila and Málaga came after Mieres and Zaragoza (byte order of accents)."""
+    for name in ["Zaragoza", "Ávila", "Mieres", "Málaga", "Badajoz"]:
+        CityFactory(name=name)
+    names = [city.name for city in City.objects.all()]
+    assert names == sorted(names, key=fold)
+    assert names.index("Ávila") < names.index("Badajoz")
+    assert names.index("Málaga") < names.index("Mieres")
+    page = Client(headers={"accept-language": "en"}).get(reverse("cities:city-list"))
+    listed = [city.name for city in page.context["page"]]
+    assert listed.index("Ávila") < listed.index("Badajoz") < listed.index("Granada")
