@@ -80,10 +80,13 @@ def calendar_token(request):
         calendar.revoke_feed_tokens(request.user)
         messages.success(request, _("Your private calendar links no longer work."))
     else:
+        had_links = calendar.active_feed_token(request.user) is not None
         calendar.regenerate_feed_token(request.user)
-        messages.success(
-            request, _("New private calendar links created; any previous ones no longer work.")
-        )
+        if had_links:
+            message = _("New private calendar links created; the previous ones no longer work.")
+        else:
+            message = _("Your private calendar links are ready.")
+        messages.success(request, message)
     return redirect("cities:calendar-settings")
 
 

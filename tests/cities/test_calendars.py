@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -451,3 +452,16 @@ def test_a_meeting_at_the_end_of_the_calendar_does_not_break_the_file(cast):
     meeting.refresh_from_db()
     parsed = Calendar.from_ical(calendar.meeting_calendar(meeting).to_ical())
     assert parsed.walk("VEVENT")[0].start == start
+
+
+def test_the_message_mentions_previous_links_only_when_there_were_some(cast):
+    client = client_for(cast, "owner")
+    first = client.post(reverse("cities:calendar-token"), headers={"accept-language": "en"})
+    assert [str(m) for m in get_messages(first.wsgi_request)] == [
+        "Your private calendar links are ready."
+    ]
+    again = client.post(reverse("cities:calendar-token"), headers={"accept-language": "en"})
+    # The first message was never shown (no page in between): the new one comes last.
+    assert [str(m) for m in get_messages(again.wsgi_request)][-1] == (
+        "New private calendar links created; the previous ones no longer work."
+    )
