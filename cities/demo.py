@@ -415,6 +415,9 @@ def ensure_coordinator(password_hash: str | None = None):
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
     user.groups.add(coordinators_group())
+    # Coordinators act for the whole network, not for a city: older demo databases made the
+    # coordinator a technician of Granada (to publish its package); that row goes.
+    Technician.objects.filter(user=user).delete()
     verified_address(user)
     return user
 

@@ -13,6 +13,7 @@ from cities.demo import (
     COORDINATOR_EMAIL,
     DEMO_PASSWORD,
     SEED,
+    ensure_coordinator,
     network_counts,
     pick_municipalities,
     seed_network,
@@ -29,9 +30,11 @@ from cities.models import (
     Technician,
     WorkingGroup,
     WorkPlanItem,
+    is_coordinator,
 )
 from cities.models.meetings import MEETING_TZ
 from cities.municipalities import load_reference_table
+from tests.factories import CityFactory, TechnicianFactory
 
 # A Thursday evening in winter (Madrid is UTC+1), and one in summer (UTC+2).
 NOW = datetime(2026, 12, 3, 20, 30, tzinfo=UTC)
@@ -229,3 +232,13 @@ class TestTheSeededNetwork:
     def test_every_meeting_passes_the_model_validation(self, db):
         for meeting in Meeting.objects.all():
             meeting.full_clean()
+
+
+def test_the_coordinator_is_no_technician_even_in_an_older_demo_database(municipalities):
+    """Regression: the scenario demo made the coordinator a technician of Granada, so the
+    coordinator could join groups and decide their own requests."""
+    coordinator = ensure_coordinator()
+    TechnicianFactory(user=coordinator, city=CityFactory(), approved=True)
+    seed_network(now=NOW)
+    assert not Technician.objects.filter(user=coordinator).exists()
+    assert is_coordinator(coordinator)

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from cities.demo import COORDINATOR_EMAIL, DEMO_PASSWORD, ensure_coordinator, seed_network
-from cities.models import City, Municipality, Technician
+from cities.models import City, Municipality
 from twins.models import ScenarioRun
 from twins.services import publish_version, start_run
 
@@ -103,9 +103,6 @@ class Command(BaseCommand):
         import_osm_package(extract, output, template="school-streets")
         version, created = publish_version(output.read_bytes(), city=city)
         self.stdout.write(f"{version} {'published' if created else 'already published'} for {city}")
-        Technician.objects.get_or_create(
-            user=self.coordinator, defaults={"city": city, "approved": True}
-        )
         return version
 
     def start_processes(self, port: int, *, serve: bool) -> list[subprocess.Popen]:
