@@ -739,3 +739,18 @@ def test_regenerating_replaces_the_token(cast):
 def test_token_page_get_changes_nothing(cast):
     client_for(cast, "owner").get(reverse("api-token"))
     assert not Token.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "detail"),
+    [
+        ("/api/v1/cities/no-such-city/", "es", "No encontrado."),
+        ("/api/v1/cities/no-such-city/", "en", "Not found."),
+        ("/api/v1/working-groups/nada/", "es", "No encontrado."),
+    ],
+)
+def test_not_found_is_said_in_the_readers_language(db, path, language, detail):
+    """Regression: "No City matches the given query." came in English whatever the language."""
+    response = APIClient(headers={"accept-language": language}).get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": detail}
