@@ -195,7 +195,6 @@ class WorkingGroupViewSet(
         return Response(self.reloaded(group))
 
 
-# A change to one of these is one that calendar clients must apply (RFC 5545 SEQUENCE).
 class MeetingViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
