@@ -13,7 +13,9 @@ def _role(user) -> dict:
         "is_member": coordinator or technician is not None,
         "is_coordinator": coordinator,
         "is_city_admin": technician is not None and technician.is_city_admin,
-        # Signed in but attached to no city yet: the menu offers "Join a city".
+        # Signed in but attached to no city yet: the menu offers "Join a city". Looser than
+        # permissions.is_newcomer on purpose: without a verified address the link still shows,
+        # and the page says to verify it first.
         "can_join_a_city": user.is_authenticated
         and not coordinator
         and not hasattr(user, "technician"),

@@ -39,14 +39,25 @@ def can_manage_membership(user) -> bool:
     return is_coordinator(user)
 
 
-def can_apply_for_membership(user) -> bool:
-    """A verified user who belongs to no city yet applies on behalf of a municipality.
+def is_newcomer(user) -> bool:
+    """A signed-in user with a verified address who belongs to no city and asked none yet.
 
-    Technicians already belong to a city (one each), and coordinators decide applications.
+    Not a coordinator: coordinators act for the whole network and decide requests and
+    applications, so one who joined a city could approve their own request.
     """
     if not user.is_authenticated or is_coordinator(user) or hasattr(user, "technician"):
         return False
     return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def can_apply_for_membership(user) -> bool:
+    """A newcomer applies on behalf of a municipality (technicians belong to a city already)."""
+    return is_newcomer(user)
+
+
+def can_request_to_join(user) -> bool:
+    """A newcomer asks to become a technician of one member city."""
+    return is_newcomer(user)
 
 
 def can_view_technicians(user) -> bool:

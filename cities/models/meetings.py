@@ -24,8 +24,24 @@ MAX_AHEAD = timedelta(days=5 * 366)
 MAX_DURATION = timedelta(days=7)
 
 
-def too_far_ahead() -> str:
-    return _("A meeting is planned at most %(years)d years ahead.") % {"years": 5}
+def span_errors(starts_at, ends_at) -> dict[str, str]:
+    """What is wrong with a meeting's (or a proposed date's) start and end, by field.
+
+    One rule for the meeting forms, the API and the proposed dates, which are saved in bulk.
+    """
+    if not (starts_at and ends_at):
+        return {}
+    if ends_at <= starts_at:
+        return {"ends_at": _("The meeting must end after it starts.")}
+    if starts_at > timezone.now() + MAX_AHEAD:
+        return {
+            "starts_at": _("A meeting is planned at most %(years)d years ahead.") % {"years": 5}
+        }
+    if ends_at - starts_at > MAX_DURATION:
+        return {
+            "ends_at": _("A meeting lasts at most %(days)d days.") % {"days": MAX_DURATION.days}
+        }
+    return {}
 
 
 class Meeting(models.Model):
@@ -111,14 +127,7 @@ class Meeting(models.Model):
             errors["group"] = _("A working group meeting needs its group.")
         if self.kind != self.Kind.GROUP and self.group_id:
             errors["group"] = _("Network meetings do not belong to a working group.")
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            errors["ends_at"] = _("The meeting must end after it starts.")
-        elif self.starts_at and self.starts_at > timezone.now() + MAX_AHEAD:
-            errors["starts_at"] = too_far_ahead()
-        elif self.ends_at and self.starts_at and self.ends_at - self.starts_at > MAX_DURATION:
-            errors["ends_at"] = _("A meeting lasts at most %(days)d days.") % {
-                "days": MAX_DURATION.days
-            }
+        errors.update(span_errors(self.starts_at, self.ends_at))
         if self.mode in (self.Mode.IN_PERSON, self.Mode.HYBRID) and not self.location:
             errors["location"] = _("An in-person or hybrid meeting needs a place.")
         if self.mode in (self.Mode.ONLINE, self.Mode.HYBRID) and not self.online_url:

@@ -26,7 +26,7 @@ from ..models import (
     MeetingSlot,
     SlotAvailability,
 )
-from ..models.meetings import MAX_AHEAD, MAX_DURATION, too_far_ahead
+from ..models.meetings import span_errors
 from ..notifications import meeting_event
 
 # Fields that calendar clients show: changing one of them is a new revision of the event.
@@ -81,12 +81,8 @@ def propose_slots(meeting: Meeting, slots: list[Slot]) -> list[MeetingSlot]:
             raise ValidationError(_("Every proposed date must end after it starts."))
         if starts_at < now:
             raise ValidationError(_("A proposed date cannot be in the past."))
-        if starts_at > now + MAX_AHEAD:
-            raise ValidationError(too_far_ahead())
-        if ends_at - starts_at > MAX_DURATION:
-            raise ValidationError(
-                _("A meeting lasts at most %(days)d days.") % {"days": MAX_DURATION.days}
-            )
+        if errors := span_errors(starts_at, ends_at):
+            raise ValidationError(list(errors.values()))
     if meeting.slots.count() + len(slots) < 2:
         raise ValidationError(_("Propose at least two dates to choose from."))
     taken = set(meeting.slots.values_list("starts_at", "ends_at"))

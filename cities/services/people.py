@@ -1,6 +1,5 @@
 """People: a user's request to join a city, its decision, and a technician's own profile."""
 
-from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -8,26 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import notifications
-from ..models import City, ExpertiseArea, Technician, TechnicianArea, is_coordinator
+from ..models import City, ExpertiseArea, Technician, TechnicianArea
 from ..text import fold
-
-
-def has_verified_email(user) -> bool:
-    return EmailAddress.objects.filter(user_id=user.pk, verified=True).exists()
-
-
-def may_request_to_join(user) -> bool:
-    """A signed-in user with a verified address who belongs to no city and asked none yet.
-
-    Not a coordinator: coordinators act for the whole network and decide requests, so one
-    who joined a city could approve their own request.
-    """
-    return (
-        user.is_authenticated
-        and not is_coordinator(user)
-        and not Technician.objects.filter(user_id=user.pk).exists()
-        and has_verified_email(user)
-    )
 
 
 @transaction.atomic

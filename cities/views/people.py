@@ -14,7 +14,12 @@ from django.utils.translation import gettext as _
 
 from ..forms.people import DecisionForm, DirectoryFilterForm, JoinCityForm, ProfileForm
 from ..models import Language, Technician, WorkingGroup, is_coordinator
-from ..permissions import approved_technician, can_approve_technician, can_view_technicians
+from ..permissions import (
+    approved_technician,
+    can_approve_technician,
+    can_request_to_join,
+    can_view_technicians,
+)
 from ..services import people
 
 DIRECTORY_PAGE_SIZE = 50
@@ -27,7 +32,7 @@ def technician_request(request):
     own = Technician.objects.select_related("city").filter(user_id=request.user.pk).first()
     if own is not None and not own.approved and request.method != "POST":
         return render(request, "cities/people/technician_request.html", {"pending": own})
-    if not people.may_request_to_join(request.user):
+    if not can_request_to_join(request.user):
         raise PermissionDenied(refusal_to_join(request.user, own))
     form = JoinCityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
