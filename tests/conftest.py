@@ -42,6 +42,27 @@ class Cast:
             "anonymous": self.anonymous,
         }
 
+    def client(self, who: str, language: str = "en"):
+        """A test client signed in as one of the cast, reading pages in `language`.
+
+        English by default: the assertions quote the source strings.
+        """
+        from django.test import Client
+
+        return self._signed_in(Client(headers={"accept-language": language}), who)
+
+    def api_client(self, who: str):
+        """A DRF test client signed in (by session) as one of the cast."""
+        from rest_framework.test import APIClient
+
+        return self._signed_in(APIClient(headers={"accept-language": "en"}), who)
+
+    def _signed_in(self, client, who: str):
+        user = self.users()[who]
+        if user.is_authenticated:
+            client.force_login(user)
+        return client
+
 
 @pytest.fixture
 def cast(db):

@@ -32,14 +32,6 @@ from tests.factories import (
 CAST = ["coordinator", "owner", "other", "anonymous"]
 
 
-def client_for(cast, who: str) -> APIClient:
-    client = APIClient()
-    user = cast.users()[who]
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 def matrix(**statuses):
     """Parametrize over the four members of the cast with the expected status of each."""
     return pytest.mark.parametrize(("who", "status"), [(who, statuses[who]) for who in CAST])
@@ -85,14 +77,14 @@ def meeting_body(group, /, **changes) -> dict:
 
 @matrix(coordinator=200, owner=200, other=200, anonymous=200)
 def test_cities_are_public_to_read(cast, who, status):
-    client = client_for(cast, who)
+    client = cast.api_client(who)
     assert client.get("/api/v1/cities/").status_code == status
     assert client.get(f"/api/v1/cities/{cast.owner_city.slug}/").status_code == status
 
 
 @matrix(coordinator=200, owner=403, other=403, anonymous=401)
 def test_only_coordinators_and_city_admins_patch_a_city(cast, who, status):
-    response = client_for(cast, who).patch(
+    response = cast.api_client(who).patch(
         f"/api/v1/cities/{cast.owner_city.slug}/", {"website": "https://granada.es"}, format="json"
     )
     assert response.status_code == status, response.content
@@ -102,7 +94,7 @@ def test_only_coordinators_and_city_admins_patch_a_city(cast, who, status):
 
 def test_city_admin_patches_own_city_but_not_its_tier(cast):
     Technician.objects.filter(user=cast.owner).update(role=Technician.Role.CITY_ADMIN)
-    client = client_for(cast, "owner")
+    client = cast.api_client("owner")
     url = f"/api/v1/cities/{cast.owner_city.slug}/"
     assert client.patch(url, {"description": "Ciudad nazarí."}, format="json").status_code == 200
     assert client.patch(url, {"tier": "associate"}, format="json").status_code == 403
@@ -115,14 +107,14 @@ def test_city_admin_patches_own_city_but_not_its_tier(cast):
 
 def test_coordinator_changes_the_tier(cast):
     url = f"/api/v1/cities/{cast.owner_city.slug}/"
-    response = client_for(cast, "coordinator").patch(url, {"tier": "associate"}, format="json")
+    response = cast.api_client("coordinator").patch(url, {"tier": "associate"}, format="json")
     assert response.status_code == 200
     assert response.json()["tier"] == "associate"
 
 
 def test_city_contact_must_be_a_technician_of_that_city(cast):
     url = f"/api/v1/cities/{cast.owner_city.slug}/"
-    client = client_for(cast, "coordinator")
+    client = cast.api_client("coordinator")
     stranger = technician_of(cast.other)
     response = client.patch(url, {"contact": stranger.pk}, format="json")
     assert response.status_code == 400
@@ -132,7 +124,7 @@ def test_city_contact_must_be_a_technician_of_that_city(cast):
 
 
 def test_a_city_cannot_be_replaced_or_deleted_through_the_api(cast):
-    client = client_for(cast, "coordinator")
+    client = cast.api_client("coordinator")
     url = f"/api/v1/cities/{cast.owner_city.slug}/"
     assert client.put(url, {"website": "https://granada.es"}, format="json").status_code == 405
     assert client.delete(url).status_code == 405
@@ -178,7 +170,7 @@ def test_city_list_is_paginated(cast):
 
 @matrix(coordinator=200, owner=200, other=200, anonymous=401)
 def test_technicians_are_for_members_only(cast, who, status):
-    client = client_for(cast, who)
+    client = cast.api_client(who)
     technician = technician_of(cast.owner)
     assert client.get("/api/v1/technicians/").status_code == status
     assert client.get(f"/api/v1/technicians/{technician.pk}/").status_code == status
@@ -191,7 +183,7 @@ def test_an_unapproved_technician_cannot_read_the_directory(cast, unapproved_tec
 
 
 def test_technician_list_shows_approved_profiles_without_email(cast, unapproved_technician):
-    response = client_for(cast, "other").get("/api/v1/technicians/")
+    response = cast.api_client("other").get("/api/v1/technicians/")
     body = response.json()
     assert {t["id"] for t in body["results"]} == {
         technician_of(cast.owner).pk,
@@ -212,7 +204,7 @@ def test_technician_list_shows_approved_profiles_without_email(cast, unapproved_
 @matrix(coordinator=403, owner=200, other=403, anonymous=401)
 def test_only_the_technician_patches_their_profile(cast, who, status):
     technician = technician_of(cast.owner)
-    response = client_for(cast, who).patch(
+    response = cast.api_client(who).patch(
         f"/api/v1/technicians/{technician.pk}/",
         {"position": "Jefa de movilidad", "areas": ["mobility", "data"], "languages": ["en"]},
         format="json",
@@ -228,7 +220,7 @@ def test_only_the_technician_patches_their_profile(cast, who, status):
 
 def test_profile_patch_names_a_wrong_language_and_saves_nothing(cast):
     technician = technician_of(cast.owner)
-    response = client_for(cast, "owner").patch(
+    response = cast.api_client("owner").patch(
         f"/api/v1/technicians/{technician.pk}/",
         {"position": "Técnica", "languages": ["es", "klingon"]},
         format="json",
@@ -245,7 +237,7 @@ def test_technicians_filter_by_city_area_language_and_group(cast, group):
     other.languages = "es,eu"
     other.save()
     join_group(group, other)
-    client = client_for(cast, "coordinator")
+    client = cast.api_client("coordinator")
 
     def ids(**params):
         return {t["id"] for t in client.get("/api/v1/technicians/", params).json()["results"]}
@@ -262,7 +254,7 @@ def test_technician_search_ignores_accents(cast):
     technician = technician_of(cast.owner)
     technician.position = "Técnico de Innovación"
     technician.save()
-    client = client_for(cast, "other")
+    client = cast.api_client("other")
     found = client.get("/api/v1/technicians/", {"search": "innovacion"}).json()["results"]
     assert [t["id"] for t in found] == [technician.pk]
 
@@ -272,7 +264,7 @@ def test_technician_search_ignores_accents(cast):
 
 @matrix(coordinator=200, owner=200, other=200, anonymous=200)
 def test_working_groups_are_public_to_read(cast, group, who, status):
-    client = client_for(cast, who)
+    client = cast.api_client(who)
     assert client.get("/api/v1/working-groups/").status_code == status
     assert client.get(f"/api/v1/working-groups/{group.slug}/").status_code == status
 
@@ -286,7 +278,7 @@ def test_only_coordinators_create_working_groups(cast, who, status):
         "remit": "Comunidades energéticas.",
         "chair_city": "mostoles",
     }
-    response = client_for(cast, who).post("/api/v1/working-groups/", body, format="json")
+    response = cast.api_client(who).post("/api/v1/working-groups/", body, format="json")
     assert response.status_code == status, response.content
     assert WorkingGroup.objects.filter(slug="energia").exists() is (status == 201)
     if status == 201:
@@ -295,7 +287,7 @@ def test_only_coordinators_create_working_groups(cast, who, status):
 
 @matrix(coordinator=200, owner=403, other=403, anonymous=401)
 def test_only_coordinators_update_working_groups(cast, group, who, status):
-    response = client_for(cast, who).patch(
+    response = cast.api_client(who).patch(
         f"/api/v1/working-groups/{group.slug}/", {"active": False}, format="json"
     )
     assert response.status_code == status, response.content
@@ -305,7 +297,7 @@ def test_only_coordinators_update_working_groups(cast, group, who, status):
 
 def test_working_group_create_names_a_wrong_field(cast):
     body = {"name": "X", "slug": "x", "area": "space", "remit": "", "chair_city": "atlantis"}
-    response = client_for(cast, "coordinator").post("/api/v1/working-groups/", body, format="json")
+    response = cast.api_client("coordinator").post("/api/v1/working-groups/", body, format="json")
     assert response.status_code == 400
     assert {"area", "remit", "chair_city"} <= set(response.json())
     assert not WorkingGroup.objects.filter(slug="x").exists()
@@ -313,7 +305,7 @@ def test_working_group_create_names_a_wrong_field(cast):
 
 @matrix(coordinator=403, owner=200, other=200, anonymous=401)
 def test_approved_technicians_join_and_leave_working_groups(cast, group, who, status):
-    client = client_for(cast, who)
+    client = cast.api_client(who)
     joined = client.post(f"/api/v1/working-groups/{group.slug}/join/")
     assert joined.status_code == status, joined.content
     assert GroupMembership.objects.filter(group=group).exists() is (status == 200)
@@ -330,7 +322,7 @@ def test_approved_technicians_join_and_leave_working_groups(cast, group, who, st
 def test_nobody_joins_an_inactive_group(cast, group):
     group.is_active = False
     group.save()
-    response = client_for(cast, "owner").post(f"/api/v1/working-groups/{group.slug}/join/")
+    response = cast.api_client("owner").post(f"/api/v1/working-groups/{group.slug}/join/")
     assert response.status_code == 403
     assert not GroupMembership.objects.exists()
 
@@ -360,25 +352,25 @@ def test_working_groups_filter_by_area_and_active_and_search_without_accents(cas
 
 @matrix(coordinator=200, owner=200, other=200, anonymous=401)
 def test_meetings_are_for_members_only(cast, meeting, who, status):
-    client = client_for(cast, who)
+    client = cast.api_client(who)
     assert client.get("/api/v1/meetings/").status_code == status
     assert client.get(f"/api/v1/meetings/{meeting.pk}/").status_code == status
 
 
 def test_a_meeting_shows_its_agenda_in_order(cast, meeting):
-    body = client_for(cast, "owner").get(f"/api/v1/meetings/{meeting.pk}/").json()
+    body = cast.api_client("owner").get(f"/api/v1/meetings/{meeting.pk}/").json()
     assert [item["title"] for item in body["agenda"]] == ["Bienvenida", "Calendario"]
     assert body["group"] == "movilidad"
     assert body["my_response"] is None
 
 
 def test_an_unknown_meeting_is_not_found(cast):
-    assert client_for(cast, "owner").get("/api/v1/meetings/999999/").status_code == 404
+    assert cast.api_client("owner").get("/api/v1/meetings/999999/").status_code == 404
 
 
 @matrix(coordinator=201, owner=403, other=403, anonymous=401)
 def test_only_coordinators_create_meetings(cast, group, who, status):
-    response = client_for(cast, who).post("/api/v1/meetings/", meeting_body(group), format="json")
+    response = cast.api_client(who).post("/api/v1/meetings/", meeting_body(group), format="json")
     assert response.status_code == status, response.content
     assert Meeting.objects.exists() is (status == 201)
     if status == 201:
@@ -387,7 +379,7 @@ def test_only_coordinators_create_meetings(cast, group, who, status):
 
 @matrix(coordinator=200, owner=403, other=403, anonymous=401)
 def test_only_coordinators_update_meetings(cast, meeting, who, status):
-    response = client_for(cast, who).patch(
+    response = cast.api_client(who).patch(
         f"/api/v1/meetings/{meeting.pk}/", {"title": "Plan revisado"}, format="json"
     )
     assert response.status_code == status, response.content
@@ -408,7 +400,7 @@ def test_only_coordinators_update_meetings(cast, meeting, who, status):
     ],
 )
 def test_meeting_create_names_the_wrong_field(cast, group, changes, field):
-    response = client_for(cast, "coordinator").post(
+    response = cast.api_client("coordinator").post(
         "/api/v1/meetings/", meeting_body(group, **changes), format="json"
     )
     assert response.status_code == 400
@@ -419,7 +411,7 @@ def test_meeting_create_names_the_wrong_field(cast, group, changes, field):
 def test_meeting_update_is_validated_as_a_whole(cast, meeting):
     # Only ends_at is sent; it is checked against the stored start.
     before = (meeting.starts_at - timedelta(hours=1)).isoformat()
-    response = client_for(cast, "coordinator").patch(
+    response = cast.api_client("coordinator").patch(
         f"/api/v1/meetings/{meeting.pk}/", {"ends_at": before}, format="json"
     )
     assert response.status_code == 400
@@ -437,7 +429,7 @@ def record_notices(monkeypatch) -> list[str]:
 
 def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, monkeypatch):
     notices = record_notices(monkeypatch)
-    client = client_for(cast, "coordinator")
+    client = cast.api_client("coordinator")
     url = f"/api/v1/meetings/{meeting.pk}/"
     later = meeting.starts_at + timedelta(days=1)
     moved = client.patch(
@@ -462,7 +454,7 @@ def test_creating_a_scheduled_meeting_invites_and_a_poll_asks_for_availability(
     cast, group, monkeypatch
 ):
     notices = record_notices(monkeypatch)
-    client = client_for(cast, "coordinator")
+    client = cast.api_client("coordinator")
     assert client.post("/api/v1/meetings/", meeting_body(group), format="json").status_code == 201
     poll = meeting_body(group, status="scheduling", slots=[slot_body(5), slot_body(6)])
     del poll["starts_at"], poll["ends_at"]
@@ -484,7 +476,7 @@ def test_creating_a_scheduled_meeting_invites_and_a_poll_asks_for_availability(
     ],
 )
 def test_meeting_create_refuses_an_impossible_status(cast, group, changes, field):
-    response = client_for(cast, "coordinator").post(
+    response = cast.api_client("coordinator").post(
         "/api/v1/meetings/", meeting_body(group, **changes), format="json"
     )
     assert response.status_code == 400
@@ -493,7 +485,7 @@ def test_meeting_create_refuses_an_impossible_status(cast, group, changes, field
 
 
 def test_a_poll_is_confirmed_at_one_of_its_dates_only(cast, group, monkeypatch):
-    client = client_for(cast, "coordinator")
+    client = cast.api_client("coordinator")
     poll = meeting_body(group, status="scheduling", slots=[slot_body(5), slot_body(6)])
     del poll["starts_at"], poll["ends_at"]
     pk = client.post("/api/v1/meetings/", poll, format="json").json()["id"]
@@ -512,7 +504,7 @@ def test_a_poll_is_confirmed_at_one_of_its_dates_only(cast, group, monkeypatch):
 
 def test_a_cancelled_meeting_stays_cancelled(cast, meeting, monkeypatch):
     """Regression: PATCH status=scheduled used to bring a cancelled meeting back silently."""
-    client = client_for(cast, "coordinator")
+    client = cast.api_client("coordinator")
     url = f"/api/v1/meetings/{meeting.pk}/"
     client.patch(url, {"status": "cancelled", "cancellation_reason": "Huelga"}, format="json")
     notices = record_notices(monkeypatch)
@@ -526,7 +518,7 @@ def test_a_cancelled_meeting_stays_cancelled(cast, meeting, monkeypatch):
 
 
 def test_a_scheduled_meeting_does_not_go_back_to_looking_for_a_date(cast, meeting):
-    response = client_for(cast, "coordinator").patch(
+    response = cast.api_client("coordinator").patch(
         f"/api/v1/meetings/{meeting.pk}/", {"status": "scheduling"}, format="json"
     )
     assert response.status_code == 400
@@ -535,19 +527,19 @@ def test_a_scheduled_meeting_does_not_go_back_to_looking_for_a_date(cast, meetin
 
 @matrix(coordinator=200, owner=200, other=200, anonymous=401)
 def test_members_rsvp_to_a_meeting(cast, meeting, who, status):
-    response = client_for(cast, who).post(
+    response = cast.api_client(who).post(
         f"/api/v1/meetings/{meeting.pk}/rsvp/", {"response": "going"}, format="json"
     )
     assert response.status_code == status, response.content
     assert RSVP.objects.filter(meeting=meeting).exists() is (status == 200)
     if status == 200:
-        mine = client_for(cast, who).get(f"/api/v1/meetings/{meeting.pk}/").json()
+        mine = cast.api_client(who).get(f"/api/v1/meetings/{meeting.pk}/").json()
         assert mine["my_response"] == "going"
 
 
 def test_rsvp_names_a_wrong_response(cast, meeting):
     url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
-    response = client_for(cast, "owner").post(url, {"response": "yes"}, format="json")
+    response = cast.api_client("owner").post(url, {"response": "yes"}, format="json")
     assert response.status_code == 400
     assert "response" in response.json()
     assert not RSVP.objects.exists()
@@ -557,7 +549,7 @@ def test_rsvp_to_a_meeting_without_a_date_is_refused(cast, meeting):
     meeting.status = Meeting.Status.SCHEDULING
     meeting.save()
     url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
-    response = client_for(cast, "owner").post(url, {"response": "going"}, format="json")
+    response = cast.api_client("owner").post(url, {"response": "going"}, format="json")
     assert response.status_code == 400
     assert not RSVP.objects.exists()
 
@@ -567,7 +559,7 @@ def test_rsvp_to_a_cancelled_meeting_is_forbidden(cast, meeting):
     meeting.cancellation_reason = "Huelga"
     meeting.save()
     url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
-    response = client_for(cast, "owner").post(url, {"response": "going"}, format="json")
+    response = cast.api_client("owner").post(url, {"response": "going"}, format="json")
     assert response.status_code == 403
 
 
@@ -578,7 +570,7 @@ def test_meetings_filter_by_group_kind_status_and_dates(cast, meeting):
     )
     past = MeetingFactory(group=meeting.group, starts_at=now - timedelta(days=30))
     MeetingFactory(status="scheduling", starts_at=None, ends_at=None)
-    client = client_for(cast, "owner")
+    client = cast.api_client("owner")
 
     def ids(**params):
         response = client.get("/api/v1/meetings/", params)
@@ -668,7 +660,7 @@ def add_meetings(cast, n):
     ids=["cities", "technicians", "working-groups", "meetings"],
 )
 def test_list_queries_do_not_grow_with_the_rows(cast, url, add):
-    client = client_for(cast, "owner")
+    client = cast.api_client("owner")
 
     def queries_for_list():
         with CaptureQueriesContext(connection) as queries:
@@ -700,7 +692,7 @@ def test_schema_generates_without_warnings(tmp_path):
 
 @matrix(coordinator=200, owner=200, other=200, anonymous=302)
 def test_token_page_is_for_signed_in_members(cast, who, status):
-    response = client_for(cast, who).get(reverse("api-token"))
+    response = cast.api_client(who).get(reverse("api-token"))
     assert response.status_code == status
     if status == 302:
         assert response["Location"].startswith(reverse("account_login"))
@@ -708,7 +700,7 @@ def test_token_page_is_for_signed_in_members(cast, who, status):
 
 @matrix(coordinator=302, owner=302, other=302, anonymous=302)
 def test_members_create_a_token_by_post(cast, who, status):
-    response = client_for(cast, who).post(reverse("api-token"))
+    response = cast.api_client(who).post(reverse("api-token"))
     assert response.status_code == status
     user = cast.users()[who]
     assert Token.objects.filter(user_id=getattr(user, "pk", None)).exists() is (who != "anonymous")
@@ -723,7 +715,7 @@ def test_token_page_refuses_a_user_who_is_not_a_member(cast, unapproved_technici
 
 
 def test_regenerating_replaces_the_token(cast):
-    client = client_for(cast, "owner")
+    client = cast.api_client("owner")
     client.post(reverse("api-token"))
     first = Token.objects.get(user=cast.owner).key
     page = client.get(reverse("api-token")).content.decode()
@@ -737,7 +729,7 @@ def test_regenerating_replaces_the_token(cast):
 
 
 def test_token_page_get_changes_nothing(cast):
-    client_for(cast, "owner").get(reverse("api-token"))
+    cast.api_client("owner").get(reverse("api-token"))
     assert not Token.objects.exists()
 
 

@@ -38,14 +38,6 @@ def site(settings):
     settings.DEFAULT_FROM_EMAIL = "RECI <no-reply@reci.example.org>"
 
 
-def client_for(cast, who: str) -> Client:
-    client = Client()
-    user = cast.users()[who]
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 def parse(response_or_bytes) -> Calendar:
     content = getattr(response_or_bytes, "content", response_or_bytes)
     return Calendar.from_ical(content)
@@ -189,7 +181,7 @@ def test_meeting_file_parses_back_with_every_field(dst_meeting):
 )
 def test_meeting_file_is_for_members(cast, who, status):
     meeting = MeetingFactory(group=WorkingGroupFactory(chair_city=cast.owner_city))
-    response = client_for(cast, who).get(reverse("cities:meeting-ics", args=[meeting.pk]))
+    response = cast.client(who).get(reverse("cities:meeting-ics", args=[meeting.pk]))
     assert response.status_code == status
     if who == "anonymous":
         assert response["Location"].startswith(reverse("account_login"))
@@ -208,7 +200,7 @@ def test_meeting_file_is_refused_to_an_unapproved_technician(unapproved_technici
 
 
 def test_meeting_file_of_a_missing_meeting_or_one_without_a_date_is_404(cast):
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     undated = MeetingFactory(status=Meeting.Status.SCHEDULING, starts_at=None, ends_at=None)
     assert client.get(reverse("cities:meeting-ics", args=[undated.pk])).status_code == 404
     assert client.get(reverse("cities:meeting-ics", args=[undated.pk + 1000])).status_code == 404
@@ -217,7 +209,7 @@ def test_meeting_file_of_a_missing_meeting_or_one_without_a_date_is_404(cast):
 def test_a_rescheduled_meeting_keeps_its_uid_and_raises_its_sequence(cast):
     meeting = MeetingFactory()
     url = reverse("cities:meeting-ics", args=[meeting.pk])
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     before = only_event(parse(client.get(url)))
     # What the meetings workflow does on a change of time: move it and bump the sequence.
     meeting.starts_at += timedelta(days=1)
@@ -234,7 +226,7 @@ def test_a_cancelled_meeting_file_is_a_cancel(cast):
     meeting = MeetingFactory(
         status=Meeting.Status.CANCELLED, sequence=3, cancellation_reason="Huelga de transporte"
     )
-    cal = parse(client_for(cast, "other").get(reverse("cities:meeting-ics", args=[meeting.pk])))
+    cal = parse(cast.client("other").get(reverse("cities:meeting-ics", args=[meeting.pk])))
     assert cal["METHOD"] == "CANCEL"
     event = only_event(cal)
     assert event["STATUS"] == "CANCELLED"
@@ -249,7 +241,7 @@ def test_a_cancelled_meeting_file_is_a_cancel(cast):
     ("who", "status"), [("coordinator", 200), ("owner", 200), ("other", 200), ("anonymous", 302)]
 )
 def test_calendar_settings_are_for_signed_in_members(cast, who, status):
-    response = client_for(cast, who).get(reverse("cities:calendar-settings"))
+    response = cast.client(who).get(reverse("cities:calendar-settings"))
     assert response.status_code == status
     if who == "anonymous":
         assert response["Location"].startswith(reverse("account_login"))
@@ -267,7 +259,7 @@ def test_calendar_settings_are_refused_to_an_unapproved_technician(unapproved_te
     ("who", "status"), [("coordinator", 302), ("owner", 302), ("other", 302), ("anonymous", 302)]
 )
 def test_members_create_their_own_feed_token(cast, who, status):
-    response = client_for(cast, who).post(reverse("cities:calendar-token"))
+    response = cast.client(who).post(reverse("cities:calendar-token"))
     assert response.status_code == status
     user = cast.users()[who]
     if who == "anonymous":
@@ -279,14 +271,14 @@ def test_members_create_their_own_feed_token(cast, who, status):
 
 
 def test_token_is_changed_only_by_post(cast):
-    assert client_for(cast, "owner").get(reverse("cities:calendar-token")).status_code == 405
+    assert cast.client("owner").get(reverse("cities:calendar-token")).status_code == 405
 
 
 def test_settings_page_shows_the_private_and_group_feed_urls(cast):
     group = WorkingGroupFactory(name="Movilidad sostenible")
     join_group(group, cast.owner.technician)
     WorkingGroupFactory(name="Agua y residuos")  # not the owner's
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     page = client.get(reverse("cities:calendar-settings")).content.decode()
     assert "meetings.ics" not in page
     client.post(reverse("cities:calendar-token"))
@@ -298,7 +290,7 @@ def test_settings_page_shows_the_private_and_group_feed_urls(cast):
 
 
 def test_regenerating_kills_the_old_feed_url_and_the_new_one_works(cast):
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     client.post(reverse("cities:calendar-token"))
     old = CalendarFeedToken.objects.get(user=cast.owner).token
     client.post(reverse("cities:calendar-token"), {"action": "regenerate"})
@@ -312,7 +304,7 @@ def test_regenerating_kills_the_old_feed_url_and_the_new_one_works(cast):
 def test_revoking_kills_every_feed_url(cast):
     group = WorkingGroupFactory()
     token = calendar.regenerate_feed_token(cast.owner).token
-    client_for(cast, "owner").post(reverse("cities:calendar-token"), {"action": "revoke"})
+    cast.client("owner").post(reverse("cities:calendar-token"), {"action": "revoke"})
     assert not CalendarFeedToken.objects.filter(revoked_at__isnull=True).exists()
     feed = Client()
     assert feed.get(reverse("cities:private-feed", args=[token])).status_code == 404
@@ -329,7 +321,7 @@ def owner_token(cast):
 
 @pytest.mark.parametrize("who", CAST)
 def test_private_feed_answers_to_the_token_whoever_is_signed_in(cast, owner_token, who):
-    client = client_for(cast, who)
+    client = cast.client(who)
     response = client.get(reverse("cities:private-feed", args=[owner_token]))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
@@ -341,7 +333,7 @@ def test_private_feed_answers_to_the_token_whoever_is_signed_in(cast, owner_toke
 @pytest.mark.parametrize("who", CAST)
 def test_a_revoked_token_is_404_even_for_its_owner_or_another_technician(cast, owner_token, who):
     calendar.revoke_feed_tokens(cast.owner)
-    response = client_for(cast, who).get(reverse("cities:private-feed", args=[owner_token]))
+    response = cast.client(who).get(reverse("cities:private-feed", args=[owner_token]))
     assert response.status_code == 404
 
 
@@ -414,9 +406,7 @@ def test_group_feed_holds_only_that_groups_meetings(cast, owner_token, who):
     MeetingFactory(group=group, title="De este grupo")
     MeetingFactory(title="De otro grupo")
     MeetingFactory(kind=Meeting.Kind.ASSEMBLY, group=None, title="Asamblea")
-    response = client_for(cast, who).get(
-        reverse("cities:group-feed", args=[owner_token, group.slug])
-    )
+    response = cast.client(who).get(reverse("cities:group-feed", args=[owner_token, group.slug]))
     assert response.status_code == 200
     assert "private" in response["Cache-Control"]
     cal = parse(response)
@@ -455,7 +445,7 @@ def test_a_meeting_at_the_end_of_the_calendar_does_not_break_the_file(cast):
 
 
 def test_the_message_mentions_previous_links_only_when_there_were_some(cast):
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     first = client.post(reverse("cities:calendar-token"), headers={"accept-language": "en"})
     assert [str(m) for m in get_messages(first.wsgi_request)] == [
         "Your private calendar links are ready."

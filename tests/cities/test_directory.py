@@ -27,14 +27,6 @@ CAST = ["coordinator", "owner", "other", "anonymous"]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def client_for(cast, who: str) -> Client:
-    client = Client()
-    user = cast.users()[who]
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 def page_of(response) -> str:
     assert response.status_code == 200
     return response.content.decode()
@@ -55,28 +47,25 @@ def city_names(response) -> list[str]:
 
 @pytest.mark.parametrize("who", CAST)
 def test_city_list_is_public(cast, who):
-    body = page_of(client_for(cast, who).get(reverse("cities:city-list")))
+    body = page_of(cast.client(who).get(reverse("cities:city-list")))
     assert "Granada" in body and "Móstoles" in body
 
 
 @pytest.mark.parametrize("who", CAST)
 def test_city_profile_is_public(cast, who):
     url = reverse("cities:city-detail", args=[cast.owner_city.slug])
-    assert "Granada" in page_of(client_for(cast, who).get(url))
+    assert "Granada" in page_of(cast.client(who).get(url))
 
 
 def test_unknown_city_is_404(cast):
-    assert (
-        client_for(cast, "owner").get(reverse("cities:city-detail", args=["nope"])).status_code
-        == 404
-    )
+    assert cast.client("owner").get(reverse("cities:city-detail", args=["nope"])).status_code == 404
 
 
 @pytest.mark.parametrize(
     ("who", "status"), [("coordinator", 200), ("owner", 403), ("other", 403), ("anonymous", 302)]
 )
 def test_only_city_admins_and_coordinators_open_the_edit_form(cast, who, status):
-    response = client_for(cast, who).get(reverse("cities:city-edit", args=["granada"]))
+    response = cast.client(who).get(reverse("cities:city-edit", args=["granada"]))
     assert response.status_code == status
     if who == "anonymous":
         assert reverse("account_login") in response["Location"]
@@ -87,7 +76,7 @@ def test_only_city_admins_and_coordinators_open_the_edit_form(cast, who, status)
 )
 def test_only_city_admins_and_coordinators_save_the_profile(cast, who, status):
     url = reverse("cities:city-edit", args=["granada"])
-    response = client_for(cast, who).post(url, {"website": "https://granada.es/", "tier": "full"})
+    response = cast.client(who).post(url, {"website": "https://granada.es/", "tier": "full"})
     assert response.status_code == status
     cast.owner_city.refresh_from_db()
     assert (cast.owner_city.website == "https://granada.es/") is (who == "coordinator")
@@ -133,7 +122,7 @@ def test_city_admin_cannot_edit_another_city(cast, city_admin):
 
 def test_coordinator_changes_the_tier(cast):
     url = reverse("cities:city-edit", args=["granada"])
-    response = client_for(cast, "coordinator").post(url, {"tier": MembershipTier.ASSOCIATE})
+    response = cast.client("coordinator").post(url, {"tier": MembershipTier.ASSOCIATE})
     assert response.status_code == 302
     cast.owner_city.refresh_from_db()
     assert cast.owner_city.tier == MembershipTier.ASSOCIATE
@@ -146,7 +135,7 @@ def test_contact_must_be_an_approved_technician_of_the_city(cast, whose):
     else:
         technician = TechnicianFactory(city=cast.owner_city, approved=False)
     url = reverse("cities:city-edit", args=["granada"])
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url, {"website": "https://granada.es/", "contact": technician.pk, "tier": "full"}
     )
     assert response.status_code == 200
@@ -162,7 +151,7 @@ def test_contact_must_be_an_approved_technician_of_the_city(cast, whose):
 def test_technician_names_are_for_members_and_visitors_see_a_count(cast, who):
     TechnicianFactory(city=cast.owner_city, approved=False)  # a request: neither named nor counted
     name = Technician.objects.get(user=cast.owner).display_name
-    response = client_for(cast, who).get(reverse("cities:city-detail", args=["granada"]))
+    response = cast.client(who).get(reverse("cities:city-detail", args=["granada"]))
     assert (name in page_of(response)) is (who != "anonymous")
     if who == "anonymous":
         assert response.context["technician_count"] == 1
@@ -175,9 +164,7 @@ def test_profile_lists_groups_chaired_and_joined(cast):
     joined = WorkingGroupFactory(name="Energía", chair_city=cast.other_city)
     elsewhere = WorkingGroupFactory(name="Agua", chair_city=cast.other_city)
     join_group(joined, Technician.objects.get(user=cast.owner))
-    body = page_of(
-        client_for(cast, "anonymous").get(reverse("cities:city-detail", args=["granada"]))
-    )
+    body = page_of(cast.client("anonymous").get(reverse("cities:city-detail", args=["granada"])))
     assert f"/groups/{chaired.slug}/" in body and f"/groups/{joined.slug}/" in body
     assert elsewhere.name not in body
 
@@ -192,15 +179,13 @@ def test_profile_lists_only_the_packages_the_user_may_see(cast, who, sees_privat
         owner_city=cast.owner_city, slug="closed", title="Cerrado", visibility=Visibility.CITY
     )
     ScenarioPackage.objects.create(owner_city=cast.other_city, slug="theirs", title="Ajeno")
-    body = page_of(client_for(cast, who).get(reverse("cities:city-detail", args=["granada"])))
+    body = page_of(cast.client(who).get(reverse("cities:city-detail", args=["granada"])))
     assert "Abierto" in body and "Ajeno" not in body
     assert ("Cerrado" in body) is sees_private
 
 
 def test_profile_shows_the_data_attribution(cast):
-    body = page_of(
-        client_for(cast, "anonymous").get(reverse("cities:city-detail", args=["granada"]))
-    )
+    body = page_of(cast.client("anonymous").get(reverse("cities:city-detail", args=["granada"])))
     assert "INE" in body and "IGN/CNIG" in body
 
 
@@ -208,7 +193,7 @@ def test_profile_shows_the_data_attribution(cast):
 
 
 def test_search_ignores_accents(cast):
-    client = client_for(cast, "anonymous")
+    client = cast.client("anonymous")
     assert city_names(client.get(reverse("cities:city-list"), {"q": "Mostoles"})) == ["Móstoles"]
     assert city_names(client.get(reverse("cities:city-list"), {"q": "MÓSTO"})) == ["Móstoles"]
 
@@ -223,7 +208,7 @@ def test_filters_by_region_province_size_and_tier(cast):
         population=1_500,
         tier=MembershipTier.ASSOCIATE,
     )
-    client = client_for(cast, "anonymous")
+    client = cast.client("anonymous")
     url = reverse("cities:city-list")
     assert city_names(client.get(url, {"region": "País Vasco"})) == ["Bilbao", "Getxo", "Laguardia"]
     assert city_names(client.get(url, {"province": "Bizkaia"})) == ["Bilbao", "Getxo"]
@@ -234,7 +219,7 @@ def test_filters_by_region_province_size_and_tier(cast):
 
 
 def test_a_bad_filter_value_is_named_and_ignored(cast):
-    response = client_for(cast, "anonymous").get(reverse("cities:city-list"), {"size": "huge"})
+    response = cast.client("anonymous").get(reverse("cities:city-list"), {"size": "huge"})
     assert "huge" in str(response.context["form"].errors["size"])
     assert city_names(response) == ["Granada", "Móstoles"]
 
@@ -247,7 +232,7 @@ def test_sorts_by_population_and_join_date(cast):
         population=210_000, joined_on=date(2019, 1, 1)
     )
     CityFactory(name="Ávila", population=None)
-    client = client_for(cast, "anonymous")
+    client = cast.client("anonymous")
     url = reverse("cities:city-list")
     assert city_names(client.get(url)) == ["Ávila", "Granada", "Móstoles"]
     assert city_names(client.get(url, {"sort": "-name"})) == ["Móstoles", "Granada", "Ávila"]
@@ -258,9 +243,7 @@ def test_sorts_by_population_and_join_date(cast):
 
 
 def test_column_header_reverses_the_current_order(cast):
-    response = client_for(cast, "anonymous").get(
-        reverse("cities:city-list"), {"sort": "-population"}
-    )
+    response = cast.client("anonymous").get(reverse("cities:city-list"), {"sort": "-population"})
     assert response.context["next_sort"] == {
         "name": "name",
         "population": "population",
@@ -270,7 +253,7 @@ def test_column_header_reverses_the_current_order(cast):
 
 def test_list_is_paginated_and_keeps_the_filters(cast):
     CityFactory.create_batch(30, region="Galicia", province="Lugo")
-    client = client_for(cast, "anonymous")
+    client = cast.client("anonymous")
     response = client.get(reverse("cities:city-list"), {"region": "Galicia", "page": 2})
     assert len(city_names(response)) == 5
     assert "region=Galicia" in re.search(r'href="([^"]*)" rel="prev"', page_of(response)).group(1)
@@ -280,18 +263,18 @@ def test_contact_names_are_for_members_only(cast):
     technician = Technician.objects.get(user=cast.owner)
     City.objects.filter(pk=cast.owner_city.pk).update(contact=technician)
     url = reverse("cities:city-list")
-    assert technician.display_name in page_of(client_for(cast, "other").get(url))
-    assert technician.display_name not in page_of(client_for(cast, "anonymous").get(url))
+    assert technician.display_name in page_of(cast.client("other").get(url))
+    assert technician.display_name not in page_of(cast.client("anonymous").get(url))
 
 
 def test_list_counts_members_per_region(cast):
     CityFactory(name="Bilbao", region="País Vasco", province="Bizkaia")
-    response = client_for(cast, "anonymous").get(reverse("cities:city-list"), {"q": "bilbao"})
+    response = cast.client("anonymous").get(reverse("cities:city-list"), {"q": "bilbao"})
     assert dict(response.context["region_counts"]) == {"Andalucía": 2, "País Vasco": 1}
 
 
 def test_list_shows_the_data_attribution(cast):
-    body = page_of(client_for(cast, "anonymous").get(reverse("cities:city-list")))
+    body = page_of(cast.client("anonymous").get(reverse("cities:city-list")))
     footer = body[body.index('<footer class="site">') :]
     assert "INE" in footer and "IGN/CNIG" in footer and "CC BY 4.0" in footer
 
@@ -313,7 +296,7 @@ def located_city(name: str, **fields) -> City:
 @pytest.mark.parametrize("language", ["es", "en"])
 def test_map_is_valid_svg_with_one_linked_circle_per_located_city(cast, language):
     cities = [located_city(n) for n in ("Bilbao", "Santa Cruz de Tenerife", "Palma", "Melilla")]
-    client = client_for(cast, "anonymous")
+    client = cast.client("anonymous")
     client.cookies["django_language"] = language
     svg = member_map_svg(page_of(client.get(reverse("cities:city-list"))))
     circles = svg.findall(f"{SVG}a/{SVG}circle")
@@ -330,14 +313,14 @@ def test_map_is_valid_svg_with_one_linked_circle_per_located_city(cast, language
 def test_map_follows_the_filters(cast):
     located_city("Bilbao", region="País Vasco")
     located_city("Palma", region="Illes Balears")
-    response = client_for(cast, "anonymous").get(reverse("cities:city-list"), {"q": "palma"})
+    response = cast.client("anonymous").get(reverse("cities:city-list"), {"q": "palma"})
     assert [m.label for m in response.context["map"].markers] == ["Palma (Granada)"]
 
 
 def test_circle_grows_with_the_size_band(cast):
     located_city("Madrid")
     located_city("Bujalance")
-    response = client_for(cast, "anonymous").get(reverse("cities:city-list"))
+    response = cast.client("anonymous").get(reverse("cities:city-list"))
     radius = {m.label.split(" (")[0]: m.r for m in response.context["map"].markers}
     assert radius["Madrid"] > radius["Bujalance"]
 
@@ -385,7 +368,7 @@ def list_queries(client) -> int:
 
 @pytest.mark.parametrize("who", ["owner", "anonymous"])
 def test_list_query_count_does_not_grow_with_the_cities(cast, who):
-    client = client_for(cast, who)
+    client = cast.client(who)
     cities_with_contacts(5)
     few = list_queries(client)
     cities_with_contacts(10)

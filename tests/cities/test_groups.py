@@ -27,15 +27,6 @@ CAST = ["coordinator", "owner", "other", "anonymous"]
 COORDINATORS_ONLY = [("coordinator", 200), ("owner", 403), ("other", 403), ("anonymous", 302)]
 
 
-def client_for(cast, who: str) -> Client:
-    """A client of the cast, reading the English source strings the assertions quote."""
-    client = Client(headers={"accept-language": "en"})
-    user = cast.users()[who]
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 def assert_sent_to_login(response):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
@@ -79,7 +70,7 @@ def package(city, slug: str, visibility=Visibility.PUBLIC) -> ScenarioPackage:
 
 @pytest.mark.parametrize("who", CAST)
 def test_group_list_is_public(cast, group, who):
-    response = client_for(cast, who).get(reverse("cities:group-list"))
+    response = cast.client(who).get(reverse("cities:group-list"))
     assert response.status_code == 200
     assert group.name in response.content.decode()
 
@@ -87,7 +78,7 @@ def test_group_list_is_public(cast, group, who):
 @pytest.mark.parametrize("who", CAST)
 def test_group_page_is_public_and_only_members_of_the_network_see_who_takes_part(cast, group, who):
     join_group(group, cast.other.technician)
-    response = client_for(cast, who).get(detail_url(group))
+    response = cast.client(who).get(detail_url(group))
     assert response.status_code == 200
     body = response.content.decode()
     assert group.remit in body
@@ -99,7 +90,7 @@ def test_group_page_is_public_and_only_members_of_the_network_see_who_takes_part
     ("who", "status"), [("coordinator", 403), ("owner", 302), ("other", 302), ("anonymous", 302)]
 )
 def test_only_approved_technicians_join_groups(cast, group, who, status):
-    response = client_for(cast, who).post(reverse("cities:group-join", args=[group.slug]))
+    response = cast.client(who).post(reverse("cities:group-join", args=[group.slug]))
     assert response.status_code == status
     if who == "anonymous":
         assert_sent_to_login(response)
@@ -114,7 +105,7 @@ def test_only_approved_technicians_join_groups(cast, group, who, status):
 def test_only_technicians_leave_groups(cast, group, who, status):
     for user in (cast.owner, cast.other):
         join_group(group, user.technician)
-    response = client_for(cast, who).post(reverse("cities:group-leave", args=[group.slug]))
+    response = cast.client(who).post(reverse("cities:group-leave", args=[group.slug]))
     assert response.status_code == status
     if who == "anonymous":
         assert_sent_to_login(response)
@@ -124,7 +115,7 @@ def test_only_technicians_leave_groups(cast, group, who, status):
 
 @pytest.mark.parametrize(("who", "status"), COORDINATORS_ONLY)
 def test_only_coordinators_see_the_new_group_form(cast, who, status):
-    response = client_for(cast, who).get(reverse("cities:group-create"))
+    response = cast.client(who).get(reverse("cities:group-create"))
     assert response.status_code == status
     if who == "anonymous":
         assert_sent_to_login(response)
@@ -139,7 +130,7 @@ def test_only_coordinators_create_groups(cast, who, status):
         "chair_city": cast.other_city.pk,
         "is_active": "on",
     }
-    response = client_for(cast, who).post(reverse("cities:group-create"), data)
+    response = cast.client(who).post(reverse("cities:group-create"), data)
     created = WorkingGroup.objects.filter(name="Energía").first()
     if who == "coordinator":
         assert response.status_code == 302
@@ -151,7 +142,7 @@ def test_only_coordinators_create_groups(cast, who, status):
 
 @pytest.mark.parametrize(("who", "status"), COORDINATORS_ONLY)
 def test_only_coordinators_see_the_group_edit_form(cast, group, who, status):
-    response = client_for(cast, who).get(reverse("cities:group-edit", args=[group.slug]))
+    response = cast.client(who).get(reverse("cities:group-edit", args=[group.slug]))
     assert response.status_code == status
 
 
@@ -163,7 +154,7 @@ def test_only_coordinators_edit_groups(cast, group, who, status):
         "remit": group.remit,
         "chair_city": cast.other_city.pk,
     }
-    response = client_for(cast, who).post(reverse("cities:group-edit", args=[group.slug]), data)
+    response = cast.client(who).post(reverse("cities:group-edit", args=[group.slug]), data)
     group.refresh_from_db()
     if who == "coordinator":
         assert response.status_code == 302
@@ -180,28 +171,28 @@ def test_only_coordinators_edit_groups(cast, group, who, status):
 
 @pytest.mark.parametrize(("who", "status"), COORDINATORS_ONLY)
 def test_only_coordinators_see_the_new_item_form(cast, group, who, status):
-    response = client_for(cast, who).get(reverse("cities:workitem-create", args=[group.slug]))
+    response = cast.client(who).get(reverse("cities:workitem-create", args=[group.slug]))
     assert response.status_code == status
 
 
 @pytest.mark.parametrize(("who", "status"), COORDINATORS_ONLY)
 def test_only_coordinators_add_work_plan_items(cast, group, who, status):
     url = reverse("cities:workitem-create", args=[group.slug])
-    response = client_for(cast, who).post(url, {"title": "Inventario", "status": "planned"})
+    response = cast.client(who).post(url, {"title": "Inventario", "status": "planned"})
     assert response.status_code == (302 if who == "coordinator" else status)
     assert WorkPlanItem.objects.filter(group=group).exists() is (who == "coordinator")
 
 
 @pytest.mark.parametrize(("who", "status"), COORDINATORS_ONLY)
 def test_only_coordinators_see_the_item_edit_form(cast, owned_item, who, status):
-    response = client_for(cast, who).get(item_url("edit", owned_item))
+    response = cast.client(who).get(item_url("edit", owned_item))
     assert response.status_code == status
 
 
 @pytest.mark.parametrize(("who", "status"), COORDINATORS_ONLY)
 def test_only_coordinators_edit_work_plan_items(cast, owned_item, who, status):
     data = {"title": "Aforos de bicis", "status": "in_progress", "owner": owned_item.owner_id}
-    response = client_for(cast, who).post(item_url("edit", owned_item), data)
+    response = cast.client(who).post(item_url("edit", owned_item), data)
     assert response.status_code == (302 if who == "coordinator" else status)
     owned_item.refresh_from_db()
     assert (owned_item.title == "Aforos de bicis") is (who == "coordinator")
@@ -211,7 +202,7 @@ def test_only_coordinators_edit_work_plan_items(cast, owned_item, who, status):
     ("who", "status"), [("coordinator", 302), ("owner", 403), ("other", 403), ("anonymous", 302)]
 )
 def test_only_coordinators_delete_work_plan_items(cast, owned_item, who, status):
-    response = client_for(cast, who).post(item_url("delete", owned_item))
+    response = cast.client(who).post(item_url("delete", owned_item))
     assert response.status_code == status
     if who == "anonymous":
         assert_sent_to_login(response)
@@ -223,7 +214,7 @@ def test_only_coordinators_delete_work_plan_items(cast, owned_item, who, status)
 )
 def test_only_coordinators_reorder_the_plan(cast, owned_item, who, status):
     second = WorkPlanItemFactory(group=owned_item.group, position=1, title="Segunda")
-    response = client_for(cast, who).post(item_url("move", second), {"direction": "up"})
+    response = cast.client(who).post(item_url("move", second), {"direction": "up"})
     assert response.status_code == status
     if who == "anonymous":
         assert_sent_to_login(response)
@@ -235,7 +226,7 @@ def test_only_coordinators_reorder_the_plan(cast, owned_item, who, status):
     ("who", "status"), [("coordinator", 302), ("owner", 302), ("other", 403), ("anonymous", 302)]
 )
 def test_the_item_owner_and_coordinators_update_its_status(cast, owned_item, who, status):
-    response = client_for(cast, who).post(item_url("status", owned_item), {"status": "done"})
+    response = cast.client(who).post(item_url("status", owned_item), {"status": "done"})
     assert response.status_code == status
     if who == "anonymous":
         assert_sent_to_login(response)
@@ -248,7 +239,7 @@ def test_the_item_owner_and_coordinators_update_its_status(cast, owned_item, who
 )
 def test_changes_are_posts_only(cast, owned_item, name):
     args = [owned_item.group.slug] if name.startswith("group") else [owned_item.group.slug, 1]
-    response = client_for(cast, "coordinator").get(reverse(f"cities:{name}", args=args))
+    response = cast.client("coordinator").get(reverse(f"cities:{name}", args=args))
     assert response.status_code == 405
 
 
@@ -261,22 +252,22 @@ def test_changes_are_posts_only(cast, owned_item, name):
     ],
 )
 def test_pages_of_a_missing_group_are_not_found(cast, url):
-    assert client_for(cast, "coordinator").get(url).status_code == 404
+    assert cast.client("coordinator").get(url).status_code == 404
 
 
 def test_an_item_is_reached_only_through_its_own_group(cast, owned_item):
     elsewhere = WorkingGroupFactory()
     url = reverse("cities:workitem-edit", args=[elsewhere.slug, owned_item.pk])
-    assert client_for(cast, "coordinator").get(url).status_code == 404
+    assert cast.client("coordinator").get(url).status_code == 404
     url = reverse("cities:workitem-status", args=[elsewhere.slug, owned_item.pk])
-    assert client_for(cast, "owner").post(url, {"status": "done"}).status_code == 404
+    assert cast.client("owner").post(url, {"status": "done"}).status_code == 404
 
 
 # --- Joining and leaving -------------------------------------------------------------------
 
 
 def test_a_technician_joins_and_then_leaves(cast, group):
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     client.post(reverse("cities:group-join", args=[group.slug]))
     page = client.get(detail_url(group)).content.decode()
     assert cast.owner.technician.display_name in page
@@ -292,14 +283,14 @@ def test_a_technician_joins_and_then_leaves(cast, group):
 
 
 def test_joining_twice_keeps_one_membership(cast, group):
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     for _ in range(2):
         client.post(reverse("cities:group-join", args=[group.slug]))
     assert GroupMembership.objects.filter(group=group).count() == 1
 
 
 def test_leaving_a_group_one_is_not_in_says_so(cast, group):
-    response = client_for(cast, "owner").post(
+    response = cast.client("owner").post(
         reverse("cities:group-leave", args=[group.slug]), follow=True
     )
     assert "You were not a member" in str(list(response.context["messages"])[0])
@@ -308,7 +299,7 @@ def test_leaving_a_group_one_is_not_in_says_so(cast, group):
 def test_an_inactive_group_refuses_joins(cast, group):
     group.is_active = False
     group.save()
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     assert (
         reverse("cities:group-join", args=[group.slug])
         not in client.get(detail_url(group)).content.decode()
@@ -322,7 +313,7 @@ def test_members_may_still_leave_an_inactive_group(cast, group):
     join_group(group, cast.owner.technician)
     group.is_active = False
     group.save()
-    response = client_for(cast, "owner").post(reverse("cities:group-leave", args=[group.slug]))
+    response = cast.client("owner").post(reverse("cities:group-leave", args=[group.slug]))
     assert response.status_code == 302
     assert not GroupMembership.objects.exists()
 
@@ -428,7 +419,7 @@ def test_the_plan_links_to_its_case_study_package_and_other_link(client, cast, g
 def test_the_plan_links_a_private_package_only_for_who_may_see_it(cast, group, who):
     pkg = package(cast.owner_city, "privado", Visibility.CITY)
     WorkPlanItemFactory(group=group, scenario_package=pkg)
-    body = client_for(cast, who).get(detail_url(group)).content.decode()
+    body = cast.client(who).get(detail_url(group)).content.decode()
     assert (pkg.get_absolute_url() in body) is (who in {"coordinator", "owner"})
 
 
@@ -449,7 +440,7 @@ def test_meetings_are_split_into_upcoming_and_past_and_linked_for_members(cast, 
         starts_at=now - timedelta(days=30),
         ends_at=now - timedelta(days=30) + timedelta(hours=1),
     )
-    response = client_for(cast, who).get(detail_url(group))
+    response = cast.client(who).get(detail_url(group))
     assert response.context["upcoming_meetings"] == [upcoming]
     assert response.context["past_meetings"] == [past]
     linked = f'href="/meetings/{upcoming.pk}/"' in response.content.decode()
@@ -461,7 +452,7 @@ def test_meetings_are_split_into_upcoming_and_past_and_linked_for_members(cast, 
     [("coordinator", True), ("owner", True), ("other", False), ("anonymous", False)],
 )
 def test_only_the_owner_and_coordinators_get_the_status_control(cast, owned_item, who, shown):
-    body = client_for(cast, who).get(detail_url(owned_item.group)).content.decode()
+    body = cast.client(who).get(detail_url(owned_item.group)).content.decode()
     assert (item_url("status", owned_item) in body) is shown
     assert (item_url("move", owned_item) in body) is False  # a plan of one item does not move
     assert (item_url("edit", owned_item) in body) is (who == "coordinator")
@@ -471,9 +462,7 @@ def test_only_the_owner_and_coordinators_get_the_status_control(cast, owned_item
 
 
 def test_the_item_owner_updates_its_status(cast, owned_item):
-    response = client_for(cast, "owner").post(
-        item_url("status", owned_item), {"status": "in_progress"}
-    )
+    response = cast.client("owner").post(item_url("status", owned_item), {"status": "in_progress"})
     assert response["Location"] == detail_url(owned_item.group) + "#plan"
     owned_item.refresh_from_db()
     assert owned_item.status == WorkPlanItem.Status.IN_PROGRESS
@@ -482,7 +471,7 @@ def test_the_item_owner_updates_its_status(cast, owned_item):
 
 def test_another_technician_cannot_update_the_status(cast, owned_item):
     join_group(owned_item.group, cast.other.technician)  # being a member is not enough
-    response = client_for(cast, "other").post(item_url("status", owned_item), {"status": "done"})
+    response = cast.client("other").post(item_url("status", owned_item), {"status": "done"})
     assert response.status_code == 403
     owned_item.refresh_from_db()
     assert owned_item.status == WorkPlanItem.Status.PLANNED
@@ -490,7 +479,7 @@ def test_another_technician_cannot_update_the_status(cast, owned_item):
 
 @pytest.mark.parametrize("status", ["finished", ""])
 def test_a_bad_status_is_refused_with_a_message(cast, owned_item, status):
-    response = client_for(cast, "owner").post(item_url("status", owned_item), {"status": status})
+    response = cast.client("owner").post(item_url("status", owned_item), {"status": status})
     assert response.status_code == 400
     assert "Unknown status" in response.content.decode()
     owned_item.refresh_from_db()
@@ -507,7 +496,7 @@ def plan(group):
 
 
 def test_moving_an_item_swaps_it_with_its_neighbour(cast, plan):
-    client = client_for(cast, "coordinator")
+    client = cast.client("coordinator")
     client.post(item_url("move", plan[0]), {"direction": "down"})
     assert plan_titles(plan[0].group) == ["B", "A", "C"]
     client.post(item_url("move", plan[2]), {"direction": "up"})
@@ -515,7 +504,7 @@ def test_moving_an_item_swaps_it_with_its_neighbour(cast, plan):
 
 
 def test_moving_past_the_end_changes_nothing(cast, plan):
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         item_url("move", plan[0]), {"direction": "up"}, follow=True
     )
     assert plan_titles(plan[0].group) == ["A", "B", "C"]
@@ -524,14 +513,12 @@ def test_moving_past_the_end_changes_nothing(cast, plan):
 
 def test_items_with_equal_positions_still_move(cast, group):
     first, second = (WorkPlanItemFactory(group=group, title=t, position=0) for t in "XY")
-    client_for(cast, "coordinator").post(item_url("move", second), {"direction": "up"})
+    cast.client("coordinator").post(item_url("move", second), {"direction": "up"})
     assert plan_titles(group) == ["Y", "X"]
 
 
 def test_a_bad_direction_is_refused(cast, plan):
-    response = client_for(cast, "coordinator").post(
-        item_url("move", plan[1]), {"direction": "sideways"}
-    )
+    response = cast.client("coordinator").post(item_url("move", plan[1]), {"direction": "sideways"})
     assert response.status_code == 400
     assert plan_titles(plan[0].group) == ["A", "B", "C"]
 
@@ -539,7 +526,7 @@ def test_a_bad_direction_is_refused(cast, plan):
 def test_new_items_go_to_the_end_of_the_plan(cast, plan):
     group = plan[0].group
     url = reverse("cities:workitem-create", args=[group.slug])
-    client_for(cast, "coordinator").post(url, {"title": "D", "status": "planned"})
+    cast.client("coordinator").post(url, {"title": "D", "status": "planned"})
     assert plan_titles(group) == ["A", "B", "C", "D"]
     assert WorkPlanItem.objects.get(title="D").position == 3
 
@@ -558,7 +545,7 @@ def test_an_item_can_be_filled_in_completely(cast, group):
         "link": "https://example.org/ruido",
     }
     url = reverse("cities:workitem-create", args=[group.slug])
-    response = client_for(cast, "coordinator").post(url, data)
+    response = cast.client("coordinator").post(url, data)
     assert response.status_code == 302
     item = WorkPlanItem.objects.get()
     assert (item.owner, item.case_study_id, item.scenario_package, str(item.due_date)) == (
@@ -573,7 +560,7 @@ def test_an_item_can_be_filled_in_completely(cast, group):
 def post_item(cast, group, **fields):
     data = {"title": "T", "status": "planned", **fields}
     url = reverse("cities:workitem-create", args=[group.slug])
-    return client_for(cast, "coordinator").post(url, data)
+    return cast.client("coordinator").post(url, data)
 
 
 def test_the_owner_must_be_a_member_of_the_group(cast, group):
@@ -588,7 +575,7 @@ def test_the_owner_must_be_a_member_of_the_group(cast, group):
 def test_an_owner_who_left_may_stay_on_the_item(cast, owned_item):
     GroupMembership.objects.filter(technician=cast.owner.technician).delete()
     data = {"title": "Aforos 2", "status": "planned", "owner": cast.owner.technician.pk}
-    response = client_for(cast, "coordinator").post(item_url("edit", owned_item), data)
+    response = cast.client("coordinator").post(item_url("edit", owned_item), data)
     assert response.status_code == 302
 
 
@@ -614,7 +601,7 @@ def test_a_bad_link_is_refused(cast, group):
 
 
 def test_a_coordinator_deletes_an_item(cast, owned_item):
-    response = client_for(cast, "coordinator").post(item_url("delete", owned_item))
+    response = cast.client("coordinator").post(item_url("delete", owned_item))
     assert response["Location"] == detail_url(owned_item.group) + "#plan"
     assert not WorkPlanItem.objects.exists()
 
@@ -624,7 +611,7 @@ def test_a_coordinator_deletes_an_item(cast, owned_item):
 
 def create_group(cast, name: str):
     data = {"name": name, "area": "data", "remit": "R", "chair_city": cast.owner_city.pk}
-    return client_for(cast, "coordinator").post(reverse("cities:group-create"), data)
+    return cast.client("coordinator").post(reverse("cities:group-create"), data)
 
 
 def test_a_new_group_gets_a_unique_slug(cast, group):
@@ -638,11 +625,11 @@ def test_a_group_never_takes_the_new_groups_path(cast):
     create_group(cast, "New")
     group = WorkingGroup.objects.get()
     assert group.slug == "new-2"
-    assert client_for(cast, "anonymous").get(detail_url(group)).status_code == 200
+    assert cast.client("anonymous").get(detail_url(group)).status_code == 200
 
 
 def test_a_group_needs_its_fields(cast):
-    response = client_for(cast, "coordinator").post(reverse("cities:group-create"), {})
+    response = cast.client("coordinator").post(reverse("cities:group-create"), {})
     assert set(response.context["form"].errors) == {"name", "area", "remit", "chair_city"}
     assert not WorkingGroup.objects.exists()
 

@@ -44,14 +44,6 @@ def english():
         yield
 
 
-def client_for(cast, who: str, language: str = "en") -> Client:
-    client = Client(headers={"accept-language": language})
-    user = cast.users()[who]
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def notices():
     """The Celery task's delay, mocked: what the on-commit callbacks would have queued."""
@@ -117,7 +109,7 @@ PAGES = [
 )
 def test_page_permissions(cast, request, name, fixture, who, status):
     args = [request.getfixturevalue(fixture).pk] if fixture else []
-    response = client_for(cast, who).get(url(name, *args))
+    response = cast.client(who).get(url(name, *args))
     assert response.status_code == status
     if who == "anonymous":
         assert_sent_to_login(response)
@@ -125,7 +117,7 @@ def test_page_permissions(cast, request, name, fixture, who, status):
 
 @pytest.mark.parametrize(("who", "status"), MEMBERS_SEE)
 def test_attachment_download_permissions(cast, meeting, attachment, who, status):
-    response = client_for(cast, who).get(url("meeting-attachment", meeting.pk, attachment.pk))
+    response = cast.client(who).get(url("meeting-attachment", meeting.pk, attachment.pk))
     assert response.status_code == status
     if status == 200:
         assert b"".join(response.streaming_content) == b"%PDF-1.4 agenda"
@@ -145,14 +137,12 @@ def test_unapproved_technician_is_refused(meeting, attachment, unapproved_techni
 
 
 def test_missing_meeting_is_404(cast):
-    assert client_for(cast, "owner").get(url("meeting-detail", 999_999)).status_code == 404
+    assert cast.client("owner").get(url("meeting-detail", 999_999)).status_code == 404
 
 
 def test_attachment_of_another_meeting_is_404(cast, attachment, group):
     other_meeting = MeetingFactory(group=group)
-    response = client_for(cast, "owner").get(
-        url("meeting-attachment", other_meeting.pk, attachment.pk)
-    )
+    response = cast.client("owner").get(url("meeting-attachment", other_meeting.pk, attachment.pk))
     assert response.status_code == 404
 
 
@@ -160,7 +150,7 @@ def test_attachment_of_another_meeting_is_404(cast, attachment, group):
     ("who", "status"), [("coordinator", 302), ("owner", 403), ("other", 403), ("anonymous", 302)]
 )
 def test_only_coordinators_cancel(cast, meeting, notices, who, status):
-    response = client_for(cast, who).post(url("meeting-cancel", meeting.pk), {"reason": "Huelga"})
+    response = cast.client(who).post(url("meeting-cancel", meeting.pk), {"reason": "Huelga"})
     assert response.status_code == status
     meeting.refresh_from_db()
     assert meeting.is_cancelled is (who == "coordinator")
@@ -168,7 +158,7 @@ def test_only_coordinators_cancel(cast, meeting, notices, who, status):
 
 @pytest.mark.parametrize("who", CAST)
 def test_members_rsvp_and_anonymous_are_sent_to_sign_in(cast, meeting, who):
-    response = client_for(cast, who).post(url("meeting-rsvp", meeting.pk), {"response": "going"})
+    response = cast.client(who).post(url("meeting-rsvp", meeting.pk), {"response": "going"})
     assert response.status_code == 302
     answered = RSVP.objects.filter(meeting=meeting, response="going")
     if who == "anonymous":
@@ -187,7 +177,7 @@ def test_rsvp_needs_a_signed_in_member(meeting, unapproved_technician):
 
 
 def test_rsvp_is_post_only(cast, meeting):
-    assert client_for(cast, "owner").get(url("meeting-rsvp", meeting.pk)).status_code == 405
+    assert cast.client("owner").get(url("meeting-rsvp", meeting.pk)).status_code == 405
 
 
 # The detail page.
@@ -196,7 +186,7 @@ def test_rsvp_is_post_only(cast, meeting):
 def test_detail_shows_time_on_madrid_time_in_the_local_format(cast, group):
     start = datetime(2027, 7, 1, 10, 0, tzinfo=MEETING_TZ)  # 08:00 UTC, summer time
     meeting = MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=2))
-    client = client_for(cast, "owner", language="es")
+    client = cast.client("owner", language="es")
     page = client.get(url("meeting-detail", meeting.pk)).content.decode()
     assert "1 de julio de 2027, 10:00" in page
     assert "12:00" in page
@@ -207,7 +197,7 @@ def test_detail_shows_time_on_madrid_time_in_the_local_format(cast, group):
 def test_detail_shows_agenda_in_order_and_attachments(cast, meeting, attachment):
     AgendaItemFactory(meeting=meeting, title="Segundo punto", position=2)
     AgendaItemFactory(meeting=meeting, title="Primer punto", position=1)
-    page = client_for(cast, "other").get(url("meeting-detail", meeting.pk)).content.decode()
+    page = cast.client("other").get(url("meeting-detail", meeting.pk)).content.decode()
     assert page.index("Primer punto") < page.index("Segundo punto")
     assert url("meeting-attachment", meeting.pk, attachment.pk) in page
     assert "/media/" not in page
@@ -217,21 +207,21 @@ def test_rsvp_counts_per_response(cast, meeting):
     for response in ["going", "going", "maybe"]:
         RSVP.objects.create(meeting=meeting, user=TechnicianFactory().user, response=response)
     RSVP.objects.create(meeting=meeting, user=cast.owner, response="not_going")
-    response = client_for(cast, "owner").get(url("meeting-detail", meeting.pk))
+    response = cast.client("owner").get(url("meeting-detail", meeting.pk))
     assert response.context["rsvp_counts"] == [("Going", 2), ("Maybe", 1), ("Not going", 1)]
     assert response.context["rsvp_form"].initial == {"response": "not_going"}
     assert workflow.rsvp_counts(meeting) == {"going": 2, "maybe": 1, "not_going": 1}
 
 
 def test_changing_an_rsvp_keeps_one_answer(cast, meeting):
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     client.post(url("meeting-rsvp", meeting.pk), {"response": "going"})
     client.post(url("meeting-rsvp", meeting.pk), {"response": "not_going"})
     assert RSVP.objects.get(meeting=meeting).response == "not_going"
 
 
 def test_unknown_rsvp_response_is_refused_with_a_message(cast, meeting):
-    response = client_for(cast, "owner").post(
+    response = cast.client("owner").post(
         url("meeting-rsvp", meeting.pk), {"response": "yes please"}, follow=True
     )
     assert "Choose going, maybe or not going." in response.content.decode()
@@ -241,7 +231,7 @@ def test_unknown_rsvp_response_is_refused_with_a_message(cast, meeting):
 def test_rsvp_to_a_cancelled_meeting_is_refused(cast, meeting):
     meeting.status = Meeting.Status.CANCELLED
     meeting.save()
-    response = client_for(cast, "owner").post(
+    response = cast.client("owner").post(
         url("meeting-rsvp", meeting.pk), {"response": "going"}, follow=True
     )
     assert "This meeting is cancelled." in response.content.decode()
@@ -267,7 +257,7 @@ def test_detail_query_count_does_not_grow_with_content(cast, group, django_asser
             Attendance.objects.create(meeting=meeting, user=user)
         return meeting
 
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
 
     def count(meeting) -> int:
         with CaptureQueriesContext(connection) as queries:
@@ -289,7 +279,7 @@ def test_list_separates_upcoming_and_past(cast, meeting, past_meeting, group):
     polling = MeetingFactory(
         group=group, status=Meeting.Status.SCHEDULING, starts_at=None, ends_at=None
     )
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     upcoming = list(client.get(url("meeting-list")).context["page"])
     past = list(client.get(url("meeting-list"), {"when": "past"}).context["page"])
     assert upcoming == [polling, meeting]
@@ -299,7 +289,7 @@ def test_list_separates_upcoming_and_past(cast, meeting, past_meeting, group):
 def test_list_filters_by_group_and_kind(cast, meeting):
     other_group = MeetingFactory(title="Energía")
     assembly = MeetingFactory(kind=Meeting.Kind.ASSEMBLY, group=None, title="Asamblea")
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     by_group = client.get(url("meeting-list"), {"group": "movilidad"}).context["page"]
     by_kind = client.get(url("meeting-list"), {"kind": "assembly"}).context["page"]
     assert list(by_group) == [meeting]
@@ -309,7 +299,7 @@ def test_list_filters_by_group_and_kind(cast, meeting):
 
 
 def test_list_is_paginated_with_constant_queries(cast, group):
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     MeetingFactory.create_batch(5, group=group)
     with CaptureQueriesContext(connection) as few:
         client.get(url("meeting-list"))
@@ -347,7 +337,7 @@ def meeting_data(**overrides) -> dict:
 def test_creating_a_meeting_with_a_fixed_time_invites(
     cast, notices, django_capture_on_commit_callbacks
 ):
-    client = client_for(cast, "coordinator")
+    client = cast.client("coordinator")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url("meeting-create"), meeting_data())
     meeting = Meeting.objects.get()
@@ -359,7 +349,7 @@ def test_creating_a_meeting_with_a_fixed_time_invites(
 
 
 def test_new_meeting_form_preselects_the_group(cast, group):
-    response = client_for(cast, "coordinator").get(url("meeting-create"), {"group": "movilidad"})
+    response = cast.client("coordinator").get(url("meeting-create"), {"group": "movilidad"})
     assert response.context["form"].initial == {"kind": "group", "group": group}
 
 
@@ -380,9 +370,7 @@ def test_new_meeting_form_preselects_the_group(cast, group):
     ],
 )
 def test_bad_meeting_input_names_the_field(cast, notices, overrides, field, message):
-    response = client_for(cast, "coordinator").post(
-        url("meeting-create"), meeting_data(**overrides)
-    )
+    response = cast.client("coordinator").post(url("meeting-create"), meeting_data(**overrides))
     assert response.status_code == 200
     assert any(message in error for error in response.context["form"].errors[field])
     assert not Meeting.objects.exists()
@@ -394,7 +382,7 @@ def test_editing_the_time_bumps_the_sequence_and_tells_invitees(
 ):
     data = meeting_data(kind="group", group=meeting.group.pk, title="Nuevo título")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(cast, "coordinator").post(url("meeting-edit", meeting.pk), data)
+        response = cast.client("coordinator").post(url("meeting-edit", meeting.pk), data)
     assert response.status_code == 302
     meeting.refresh_from_db()
     assert (meeting.title, meeting.sequence) == ("Nuevo título", 1)
@@ -421,7 +409,7 @@ def test_a_new_link_is_a_change(meeting, notices, django_capture_on_commit_callb
 
 def test_a_cancelled_meeting_cannot_be_edited(cast, meeting):
     workflow.cancel_meeting(meeting, "Huelga")
-    client = client_for(cast, "coordinator")
+    client = cast.client("coordinator")
     response = client.post(url("meeting-edit", meeting.pk), meeting_data(), follow=True)
     assert "A cancelled meeting cannot be changed." in response.content.decode()
     assert Meeting.objects.get().title == meeting.title
@@ -434,7 +422,7 @@ def test_cancelling_keeps_the_row_and_bumps_the_sequence(
     cast, meeting, notices, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(cast, "coordinator").post(
+        cast.client("coordinator").post(
             url("meeting-cancel", meeting.pk), {"reason": "Coincide con la huelga."}
         )
     meeting.refresh_from_db()
@@ -442,15 +430,13 @@ def test_cancelling_keeps_the_row_and_bumps_the_sequence(
     assert meeting.cancellation_reason == "Coincide con la huelga."
     assert meeting.sequence == 1
     notices.assert_called_once_with(meeting.pk, "cancelled", 1)
-    page = client_for(cast, "owner").get(url("meeting-detail", meeting.pk)).content.decode()
+    page = cast.client("owner").get(url("meeting-detail", meeting.pk)).content.decode()
     assert "Coincide con la huelga." in page
     assert meeting.online_url not in page
 
 
 def test_cancelling_needs_a_reason(cast, meeting, notices):
-    response = client_for(cast, "coordinator").post(
-        url("meeting-cancel", meeting.pk), {"reason": "  "}
-    )
+    response = cast.client("coordinator").post(url("meeting-cancel", meeting.pk), {"reason": "  "})
     assert response.status_code == 200
     assert response.context["form"].errors["reason"] == ["This field is required."]
     meeting.refresh_from_db()
@@ -460,7 +446,7 @@ def test_cancelling_needs_a_reason(cast, meeting, notices):
 
 def test_cancelling_twice_is_refused(cast, meeting):
     workflow.cancel_meeting(meeting, "Huelga")
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-cancel", meeting.pk), {"reason": "Otra vez"}, follow=True
     )
     assert "This meeting is already cancelled." in response.content.decode()
@@ -487,7 +473,7 @@ def test_coordinator_adds_reorders_and_deletes_agenda_items(cast, meeting):
         }
     data |= {"agenda-3-position": "10", "agenda-3-title": "Movilidad escolar"}
     data |= {"agenda-4-title": "Ruegos y preguntas"}  # no position: goes last
-    response = client_for(cast, "coordinator").post(url("meeting-agenda", meeting.pk), data)
+    response = cast.client("coordinator").post(url("meeting-agenda", meeting.pk), data)
     assert response.status_code == 302
     items = AgendaItem.objects.filter(meeting=meeting)
     assert [(i.position, i.title) for i in items] == [
@@ -501,7 +487,7 @@ def test_coordinator_adds_reorders_and_deletes_agenda_items(cast, meeting):
 def test_agenda_item_needs_a_title(cast, meeting):
     data = {"agenda-TOTAL_FORMS": "1", "agenda-INITIAL_FORMS": "0", "agenda-0-position": "1"}
     data["agenda-0-presenter"] = "Ana"
-    response = client_for(cast, "coordinator").post(url("meeting-agenda", meeting.pk), data)
+    response = cast.client("coordinator").post(url("meeting-agenda", meeting.pk), data)
     assert response.status_code == 200
     assert response.context["formset"].errors[0]["title"] == ["This field is required."]
     assert not AgendaItem.objects.exists()
@@ -512,7 +498,7 @@ def test_agenda_item_needs_a_title(cast, meeting):
 
 def test_coordinator_uploads_an_attachment(cast, meeting):
     upload = SimpleUploadedFile("acta previa.pdf", b"%PDF-1.4 previous")
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-attachment-add", meeting.pk), {"file": upload, "title": ""}
     )
     assert response.status_code == 302
@@ -532,7 +518,7 @@ def test_attachment_over_20_mb_is_refused_with_the_limit():
 def test_upload_page_shows_the_size_error(cast, meeting, monkeypatch):
     monkeypatch.setattr(meeting_forms, "ATTACHMENT_MAX_BYTES", 10)
     upload = SimpleUploadedFile("informe.pdf", b"more than ten bytes")
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-attachment-add", meeting.pk), {"file": upload}
     )
     assert response.status_code == 200
@@ -555,20 +541,20 @@ def test_invitees_of_a_network_meeting_are_all_approved_technicians(cast, unappr
 
 
 def test_coordinator_records_attendance(cast, past_meeting):
-    client = client_for(cast, "coordinator")
+    client = cast.client("coordinator")
     response = client.post(
         url("meeting-attendance", past_meeting.pk), {"attendees": [cast.owner.pk]}
     )
     assert response.status_code == 302
     assert [a.user for a in Attendance.objects.all()] == [cast.owner]
-    page = client_for(cast, "other").get(url("meeting-detail", past_meeting.pk)).content.decode()
+    page = cast.client("other").get(url("meeting-detail", past_meeting.pk)).content.decode()
     assert cast.owner.get_full_name() in page
     client.post(url("meeting-attendance", past_meeting.pk), {})
     assert not Attendance.objects.exists()
 
 
 def test_attendance_only_lists_invitees(cast, past_meeting):
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-attendance", past_meeting.pk), {"attendees": [cast.other.pk]}
     )
     assert response.status_code == 200
@@ -577,9 +563,7 @@ def test_attendance_only_lists_invitees(cast, past_meeting):
 
 
 def test_attendance_waits_for_the_meeting_to_start(cast, meeting):
-    response = client_for(cast, "coordinator").get(
-        url("meeting-attendance", meeting.pk), follow=True
-    )
+    response = cast.client("coordinator").get(url("meeting-attendance", meeting.pk), follow=True)
     assert "Attendance is recorded once the meeting has started." in response.content.decode()
     with pytest.raises(ValidationError, match="once the meeting has started"):
         workflow.record_attendance(meeting, [cast.owner])
@@ -591,11 +575,11 @@ def test_attendance_waits_for_the_meeting_to_start(cast, meeting):
 def test_minutes_are_shown_to_members_only_once_published(
     cast, past_meeting, notices, django_capture_on_commit_callbacks
 ):
-    coordinator = client_for(cast, "coordinator")
+    coordinator = cast.client("coordinator")
     detail = url("meeting-detail", past_meeting.pk)
     with django_capture_on_commit_callbacks(execute=True):
         coordinator.post(url("meeting-minutes", past_meeting.pk), {"minutes": "Se acordó X."})
-    assert "Se acordó X." not in client_for(cast, "owner").get(detail).content.decode()
+    assert "Se acordó X." not in cast.client("owner").get(detail).content.decode()
     assert "Se acordó X." in coordinator.get(detail).content.decode()
     notices.assert_not_called()
 
@@ -604,12 +588,12 @@ def test_minutes_are_shown_to_members_only_once_published(
         coordinator.post(url("meeting-minutes", past_meeting.pk), minutes)
     past_meeting.refresh_from_db()
     assert past_meeting.minutes_published
-    assert "Se acordó X e Y." in client_for(cast, "owner").get(detail).content.decode()
+    assert "Se acordó X e Y." in cast.client("owner").get(detail).content.decode()
     notices.assert_called_once_with(past_meeting.pk, "minutes", 0)
 
 
 def test_empty_minutes_cannot_be_published(cast, past_meeting, notices):
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-minutes", past_meeting.pk), {"minutes": " ", "publish": ""}
     )
     assert response.status_code == 200
@@ -624,7 +608,7 @@ def test_empty_minutes_cannot_be_published(cast, past_meeting, notices):
 def test_attachment_of_a_program_or_web_page_is_refused_naming_the_type(cast, meeting, name):
     """Regression: .exe and .html files were stored and served to every member."""
     upload = SimpleUploadedFile(name, b"MZ...")
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-attachment-add", meeting.pk), {"file": upload, "title": ""}
     )
     assert response.status_code == 200
@@ -635,7 +619,7 @@ def test_attachment_of_a_program_or_web_page_is_refused_naming_the_type(cast, me
 
 def test_a_meeting_far_in_the_future_is_refused(cast):
     """Regression: a meeting in the year 9999 broke every member's calendar feed (500)."""
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-create"),
         meeting_data(starts_at="9999-12-31T23:00", ends_at="9999-12-31T23:59"),
     )
@@ -645,7 +629,7 @@ def test_a_meeting_far_in_the_future_is_refused(cast):
 
 
 def test_a_meeting_of_more_than_a_week_is_refused(cast):
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-create"),
         meeting_data(starts_at=f"{NEXT_YEAR}-01-20T10:00", ends_at=f"{NEXT_YEAR}-02-20T10:00"),
     )

@@ -31,14 +31,6 @@ def english_client() -> Client:
     return client
 
 
-def client_for(cast, who: str) -> Client:
-    client = english_client()
-    user = cast.users()[who]
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 def signed_in(user) -> Client:
     client = english_client()
     client.force_login(user)
@@ -108,7 +100,7 @@ def test_only_users_without_a_city_apply(cast, who, status):
     if who != "anonymous":
         user = cast.users()[who]
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    client = client_for(cast, who)
+    client = cast.client(who)
     assert client.get(reverse("cities:membership-apply")).status_code == status
     assert apply(client).status_code == status
     assert not MembershipApplication.objects.exists()
@@ -130,7 +122,7 @@ def test_an_unverified_user_is_told_to_verify_the_address(db):
 )
 def test_only_coordinators_see_the_applications(cast, applicant, who, status):
     application_for(applicant)
-    response = client_for(cast, who).get(reverse("cities:membership-list"))
+    response = cast.client(who).get(reverse("cities:membership-list"))
     assert response.status_code == status
     if who == "anonymous":
         assert reverse("account_login") in response["Location"]
@@ -141,7 +133,7 @@ def test_only_coordinators_see_the_applications(cast, applicant, who, status):
 )
 def test_only_coordinators_open_an_application(cast, applicant, who, status):
     application = application_for(applicant)
-    assert client_for(cast, who).get(decide_url(application)).status_code == status
+    assert cast.client(who).get(decide_url(application)).status_code == status
 
 
 @pytest.mark.parametrize(
@@ -149,7 +141,7 @@ def test_only_coordinators_open_an_application(cast, applicant, who, status):
 )
 def test_only_coordinators_decide(cast, applicant, decisions, who, status):
     application = application_for(applicant)
-    response = client_for(cast, who).post(decide_url(application), {"decision": "approve"})
+    response = cast.client(who).post(decide_url(application), {"decision": "approve"})
     assert response.status_code == status
     application.refresh_from_db()
     approved = who == "coordinator"
@@ -161,14 +153,14 @@ def test_only_coordinators_decide(cast, applicant, decisions, who, status):
 
 def test_unknown_application_is_404(cast):
     url = reverse("cities:membership-decide", args=[999999])
-    assert client_for(cast, "coordinator").get(url).status_code == 404
+    assert cast.client("coordinator").get(url).status_code == 404
 
 
 @pytest.mark.parametrize(
     ("who", "status"), [("coordinator", 200), ("owner", 200), ("other", 200), ("anonymous", 302)]
 )
 def test_every_signed_in_user_sees_their_own_applications(cast, who, status):
-    assert client_for(cast, who).get(reverse("cities:membership-mine")).status_code == status
+    assert cast.client(who).get(reverse("cities:membership-mine")).status_code == status
 
 
 # -- applying --------------------------------------------------------------------------------
@@ -267,7 +259,7 @@ def test_position_and_motivation_are_required(applicant, municipalities):
 
 def test_approval_creates_the_city_with_its_admin(cast, applicant, decisions, municipalities):
     application = application_for(applicant, website="https://www.ayto-alcaladehenares.es/")
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         decide_url(application), {"decision": "approve", "reason": "Bienvenidos"}
     )
     assert response.status_code == 302
@@ -306,14 +298,14 @@ def test_approval_creates_the_city_with_its_admin(cast, applicant, decisions, mu
 
 def test_a_small_town_joins_as_an_associate(cast, applicant, decisions, municipalities):
     application = application_for(applicant, BUJALANCE, tier=MembershipTier.ASSOCIATE)
-    client_for(cast, "coordinator").post(decide_url(application), {"decision": "approve"})
+    cast.client("coordinator").post(decide_url(application), {"decision": "approve"})
     city = City.objects.get(ine_code=BUJALANCE)
     assert (city.tier, city.size_band) == (MembershipTier.ASSOCIATE, SizeBand.TOWN)
 
 
 def test_declining_needs_a_reason(cast, applicant, decisions):
     application = application_for(applicant)
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         decide_url(application), {"decision": "decline", "reason": "  "}
     )
     assert response.status_code == 200
@@ -325,7 +317,7 @@ def test_declining_needs_a_reason(cast, applicant, decisions):
 def test_declining_records_the_reason_for_the_applicant(cast, applicant, decisions):
     application = application_for(applicant)
     reason = "Falta el acuerdo del pleno municipal."
-    client_for(cast, "coordinator").post(
+    cast.client("coordinator").post(
         decide_url(application), {"decision": "decline", "reason": reason}
     )
     application.refresh_from_db()
@@ -338,7 +330,7 @@ def test_declining_records_the_reason_for_the_applicant(cast, applicant, decisio
 
 def test_a_bad_decision_is_refused(cast, applicant, decisions):
     application = application_for(applicant)
-    response = client_for(cast, "coordinator").post(decide_url(application), {"decision": "maybe"})
+    response = cast.client("coordinator").post(decide_url(application), {"decision": "maybe"})
     assert response.context["form"].errors["decision"]
     application.refresh_from_db()
     assert application.status == Status.PENDING
@@ -349,7 +341,7 @@ def test_deciding_twice_is_an_error_and_changes_nothing(
     cast, applicant, decisions, municipalities, second
 ):
     application = application_for(applicant)
-    client = client_for(cast, "coordinator")
+    client = cast.client("coordinator")
     client.post(decide_url(application), {"decision": "approve"})
     decided_at = MembershipApplication.objects.get().decided_at
     response = client.post(decide_url(application), {"decision": second, "reason": "Otra vez"})
@@ -367,9 +359,7 @@ def test_approval_is_refused_when_the_applicant_joined_another_city(
 ):
     application = application_for(applicant)
     TechnicianFactory(user=applicant, city=cast.other_city)
-    response = client_for(cast, "coordinator").post(
-        decide_url(application), {"decision": "approve"}
-    )
+    response = cast.client("coordinator").post(decide_url(application), {"decision": "approve"})
     assert any("Móstoles" in m for m in messages_of(response))
     assert not City.objects.filter(ine_code=ALCALA).exists()
     application.refresh_from_db()
@@ -381,7 +371,7 @@ def test_approval_is_refused_when_the_municipality_is_already_a_member(
 ):
     application = application_for(applicant)
     CityFactory(name="Alcalá de Henares", ine_code=ALCALA)
-    client_for(cast, "coordinator").post(decide_url(application), {"decision": "approve"})
+    cast.client("coordinator").post(decide_url(application), {"decision": "approve"})
     assert City.objects.filter(ine_code=ALCALA).count() == 1
     assert not Technician.objects.filter(user=applicant).exists()
     application.refresh_from_db()
@@ -393,7 +383,7 @@ def test_the_queue_shows_pending_applications_first_oldest_first(cast, decisions
     new = application_for(verified_user(), ALCALA)
     done = application_for(verified_user(), "19130", status=Status.DECLINED)
     MembershipApplication.objects.filter(pk=done.pk).update(decided_at=timezone.now())
-    response = client_for(cast, "coordinator").get(reverse("cities:membership-list"))
+    response = cast.client("coordinator").get(reverse("cities:membership-list"))
     assert list(response.context["pending"]) == [old, new]
     assert list(response.context["decided"]) == [done]
     body = response.content.decode()
@@ -420,10 +410,10 @@ def test_apply_then_approve_makes_the_applicant_admin_of_the_new_city(
     application = MembershipApplication.objects.get(applicant=applicant)
     assert (
         "Alcalá de Henares"
-        in client_for(cast, "coordinator").get(reverse("cities:membership-list")).content.decode()
+        in cast.client("coordinator").get(reverse("cities:membership-list")).content.decode()
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        client_for(cast, "coordinator").post(decide_url(application), {"decision": "approve"})
+        cast.client("coordinator").post(decide_url(application), {"decision": "approve"})
     assert len(callbacks) == 1  # the applicant's notice, queued once the decision commits
     city = City.objects.get(ine_code=ALCALA)
     assert applicant.technician.city == city and applicant.technician.is_city_admin
@@ -449,7 +439,7 @@ def test_a_concurrent_application_for_the_same_place_becomes_a_form_error(
 
 def test_a_decided_application_shows_the_decision_and_no_form(cast, applicant, decisions):
     application = application_for(applicant)
-    client = client_for(cast, "coordinator")
+    client = cast.client("coordinator")
     client.post(decide_url(application), {"decision": "decline", "reason": "Sin acuerdo"})
     body = client.get(decide_url(application)).content.decode()
     assert "Sin acuerdo" in body and 'name="decision"' not in body

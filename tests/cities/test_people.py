@@ -26,10 +26,6 @@ def client_for(user) -> Client:
     return client
 
 
-def cast_client(cast, who: str) -> Client:
-    return client_for(cast.users()[who])
-
-
 def assert_status(response, who: str, status: int):
     assert response.status_code == status
     if who == "anonymous":
@@ -93,7 +89,7 @@ def decide_url(technician) -> str:
 )
 def test_only_users_without_a_city_may_ask_to_join_one(cast, who, status):
     # The cast's coordinator has no verified address; owner and other already have a city.
-    response = cast_client(cast, who).get(reverse("cities:technician-request"))
+    response = cast.client(who).get(reverse("cities:technician-request"))
     assert_status(response, who, status)
 
 
@@ -102,7 +98,7 @@ def test_only_users_without_a_city_may_ask_to_join_one(cast, who, status):
 )
 def test_posting_a_request_is_refused_to_the_cast(cast, who, status):
     data = {"city": cast.other_city.pk, "position": "Técnico"}
-    response = cast_client(cast, who).post(reverse("cities:technician-request"), data)
+    response = cast.client(who).post(reverse("cities:technician-request"), data)
     assert_status(response, who, status)
     if who in {"owner", "other"}:
         assert Technician.objects.get(user=cast.users()[who]).approved
@@ -112,7 +108,7 @@ def test_a_coordinator_with_a_verified_address_does_not_join_a_city(cast):
     """Regression: a verified coordinator could ask to join a city, then approve themselves."""
     email = cast.coordinator.email
     EmailAddress.objects.create(user=cast.coordinator, email=email, verified=True, primary=True)
-    client = cast_client(cast, "coordinator")
+    client = cast.client("coordinator")
     refused = client.get(reverse("cities:technician-request"), headers={"accept-language": "en"})
     assert refused.status_code == 403
     assert "do not join a city" in refused.content.decode()
@@ -171,7 +167,7 @@ def test_a_request_needs_a_city_and_a_position(cast, applicant):
     ("who", "status"), [("coordinator", 200), ("owner", 403), ("other", 403), ("anonymous", 302)]
 )
 def test_requests_are_listed_for_coordinators_and_city_admins(cast, pending, who, status):
-    response = cast_client(cast, who).get(reverse("cities:technician-requests"))
+    response = cast.client(who).get(reverse("cities:technician-requests"))
     assert_status(response, who, status)
     if status == 200:
         assert list(response.context["pending"]) == [pending]
@@ -199,14 +195,14 @@ def test_a_pending_user_cannot_see_requests(cast, pending, applicant):
     ("who", "status"), [("coordinator", 200), ("owner", 403), ("other", 403), ("anonymous", 302)]
 )
 def test_the_decision_page_is_for_the_citys_admins_and_coordinators(cast, pending, who, status):
-    assert_status(cast_client(cast, who).get(decide_url(pending)), who, status)
+    assert_status(cast.client(who).get(decide_url(pending)), who, status)
 
 
 @pytest.mark.parametrize(
     ("who", "status"), [("coordinator", 302), ("owner", 403), ("other", 403), ("anonymous", 302)]
 )
 def test_only_coordinators_and_city_admins_approve(cast, pending, decide, who, status):
-    response = decide(cast_client(cast, who), pending, decision="approve")
+    response = decide(cast.client(who), pending, decision="approve")
     assert_status(response, who, status)
     pending.refresh_from_db()
     assert pending.approved is (who == "coordinator")
@@ -301,7 +297,7 @@ def test_deciding_an_unknown_request_is_not_found(cast):
 def test_profiles_are_for_members(cast, who, status):
     technician = Technician.objects.get(user=cast.owner)
     url = reverse("cities:technician-detail", args=[technician.pk])
-    assert_status(cast_client(cast, who).get(url), who, status)
+    assert_status(cast.client(who).get(url), who, status)
 
 
 def test_a_profile_shows_city_position_areas_groups_languages_and_bio(cast):
@@ -334,7 +330,7 @@ def test_a_signed_in_non_member_cannot_see_profiles(cast, pending, applicant):
     ("who", "status"), [("coordinator", 403), ("owner", 200), ("other", 200), ("anonymous", 302)]
 )
 def test_only_technicians_edit_their_own_profile(cast, who, status):
-    assert_status(cast_client(cast, who).get(reverse("cities:profile-edit")), who, status)
+    assert_status(cast.client(who).get(reverse("cities:profile-edit")), who, status)
 
 
 def profile_data(**changes):
@@ -402,7 +398,7 @@ def listed(response) -> list[Technician]:
     ("who", "status"), [("coordinator", 200), ("owner", 200), ("other", 200), ("anonymous", 302)]
 )
 def test_the_directory_is_for_members(cast, who, status):
-    response = cast_client(cast, who).get(reverse("cities:technician-list"))
+    response = cast.client(who).get(reverse("cities:technician-list"))
     assert_status(response, who, status)
 
 

@@ -17,7 +17,6 @@ from typing import NamedTuple
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -294,14 +293,6 @@ ROWS = [
 ]
 
 
-def client_for(cast, member: str) -> Client:
-    client = Client(headers={"accept-language": "en"})
-    user = cast.users()[member]
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 def cases(rows):
     ids = [" ".join(filter(None, [r.method, r.name, r.note, "admins" * r.admins])) for r in rows]
     return [
@@ -314,7 +305,7 @@ def test_pages(cast, world, row, member):
     if row.admins:
         make_city_admins(cast)
     before = row.state(world) if row.state else None
-    client = client_for(cast, member)
+    client = cast.client(member)
     response = getattr(client, row.method.lower())(row.url(world), row.body(world))
     if response.streaming:
         b"".join(response.streaming_content)
@@ -441,7 +432,7 @@ def test_every_api_route_has_rows():
 def test_a_city_admin_does_not_change_the_tier_on_the_page(cast, world):
     make_city_admins(cast)
     url = reverse("cities:city-edit", args=["granada"])
-    response = client_for(cast, "owner").post(url, {**CITY_BODY, "tier": "associate"})
+    response = cast.client("owner").post(url, {**CITY_BODY, "tier": "associate"})
     assert response.status_code == 302  # saved, without the tier (CityForm drops the field)
     world.granada.refresh_from_db()
     assert (world.granada.tier, world.granada.website) == ("full", CITY_BODY["website"])

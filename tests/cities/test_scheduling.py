@@ -26,14 +26,6 @@ def english():
         yield
 
 
-def client_for(cast, who: str) -> Client:
-    client = Client(headers={"accept-language": "en"})
-    user = cast.users()[who]
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def notices():
     with mock.patch("cities.tasks.send_meeting_notice.delay") as delay:
@@ -98,7 +90,7 @@ def new_meeting_data(**overrides) -> dict:
 
 
 def test_scheduling_end_to_end(cast, notices, django_capture_on_commit_callbacks):
-    coordinator = client_for(cast, "coordinator")
+    coordinator = cast.client("coordinator")
     with django_capture_on_commit_callbacks(execute=True):
         response = coordinator.post(reverse("cities:meeting-create"), new_meeting_data())
     meeting = Meeting.objects.get()
@@ -115,10 +107,10 @@ def test_scheduling_end_to_end(cast, notices, django_capture_on_commit_callbacks
     }
     for who, theirs in answers.items():
         data = {f"slot_{slot.pk}": answer for slot, answer in theirs.items()}
-        response = client_for(cast, who).post(url("meeting-availability", meeting), data)
+        response = cast.client(who).post(url("meeting-availability", meeting), data)
         assert response.status_code == 302
 
-    page = client_for(cast, "owner").get(url("meeting-detail", meeting))
+    page = cast.client("owner").get(url("meeting-detail", meeting))
     grid = page.context["grid"]
     assert [column.counts for column in grid.columns] == [
         {"yes": 1, "if_need_be": 0, "no": 1},
@@ -143,9 +135,9 @@ def test_scheduling_end_to_end(cast, notices, django_capture_on_commit_callbacks
     notices.assert_called_once_with(meeting.pk, "confirmed", 1)
 
     # Once the date is set, members answer the invitation instead of the poll.
-    client_for(cast, "other").post(url("meeting-rsvp", meeting), {"response": "going"})
+    cast.client("other").post(url("meeting-rsvp", meeting), {"response": "going"})
     assert meeting.rsvps.get().user == cast.other
-    response = client_for(cast, "owner").post(
+    response = cast.client("owner").post(
         url("meeting-availability", meeting), {f"slot_{first.pk}": "yes"}, follow=True
     )
     assert "This meeting is not looking for a date any more." in response.content.decode()
@@ -156,9 +148,7 @@ def test_scheduling_end_to_end(cast, notices, django_capture_on_commit_callbacks
 )
 def test_members_mark_availability_and_anonymous_are_sent_to_sign_in(cast, poll, who, status):
     slot = poll.slots.first()
-    response = client_for(cast, who).post(
-        url("meeting-availability", poll), {f"slot_{slot.pk}": "yes"}
-    )
+    response = cast.client(who).post(url("meeting-availability", poll), {f"slot_{slot.pk}": "yes"})
     assert response.status_code == status
     answered = SlotAvailability.objects.filter(slot=slot, answer="yes")
     if who == "anonymous":
@@ -184,7 +174,7 @@ def test_unapproved_technician_cannot_mark_availability(poll, unapproved_technic
 )
 def test_only_coordinators_confirm_a_date(cast, poll, notices, who, status):
     slot = poll.slots.first()
-    response = client_for(cast, who).post(url("meeting-confirm", poll), {"slot": slot.pk})
+    response = cast.client(who).post(url("meeting-confirm", poll), {"slot": slot.pk})
     assert response.status_code == status
     poll.refresh_from_db()
     assert (poll.status == Meeting.Status.SCHEDULED) is (who == "coordinator")
@@ -192,7 +182,7 @@ def test_only_coordinators_confirm_a_date(cast, poll, notices, who, status):
 
 def test_changing_availability_keeps_one_answer_per_slot(cast, poll):
     slot = poll.slots.first()
-    client = client_for(cast, "owner")
+    client = cast.client("owner")
     client.post(url("meeting-availability", poll), {f"slot_{slot.pk}": "yes"})
     client.post(url("meeting-availability", poll), {f"slot_{slot.pk}": "no"})
     assert SlotAvailability.objects.get().answer == "no"
@@ -208,7 +198,7 @@ def test_changing_availability_keeps_one_answer_per_slot(cast, poll):
 def test_bad_availability_is_refused_with_a_message(cast, poll, data, message):
     first = poll.slots.first()
     data = {key.replace("FIRST", str(first.pk)): value for key, value in data.items()}
-    response = client_for(cast, "owner").post(url("meeting-availability", poll), data, follow=True)
+    response = cast.client("owner").post(url("meeting-availability", poll), data, follow=True)
     assert message in response.content.decode()
     assert not SlotAvailability.objects.exists()
 
@@ -228,7 +218,7 @@ def test_availability_for_another_meetings_slot_saves_nothing(cast, poll, group)
     # A slot id of another meeting is not a field of this poll's form: it is ignored, so the
     # answer has to be about this poll's own slots.
     data = {f"slot_{stranger.pk}": "yes", f"slot_{own.pk}": "no"}
-    client_for(cast, "owner").post(url("meeting-availability", poll), data)
+    cast.client("owner").post(url("meeting-availability", poll), data)
     assert list(SlotAvailability.objects.values_list("slot", "answer")) == [(own.pk, "no")]
 
 
@@ -238,7 +228,7 @@ def test_confirming_a_slot_of_another_meeting_is_refused(cast, poll, group, noti
         starts_at=at(25, 9),
         ends_at=at(25, 10),
     )
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-confirm", poll), {"slot": elsewhere.pk}, follow=True
     )
     assert "Choose one of the dates proposed for this meeting." in response.content.decode()
@@ -251,7 +241,7 @@ def test_confirming_a_slot_of_another_meeting_is_refused(cast, poll, group, noti
 def test_a_date_is_confirmed_only_once(cast, poll):
     first, second, _third = poll.slots.all()
     workflow.confirm_slot(poll, first)
-    response = client_for(cast, "coordinator").post(
+    response = cast.client("coordinator").post(
         url("meeting-confirm", poll), {"slot": second.pk}, follow=True
     )
     assert "This meeting is not looking for a date any more." in response.content.decode()
@@ -262,7 +252,7 @@ def test_a_date_is_confirmed_only_once(cast, poll):
 def test_a_cancelled_poll_takes_no_answers(cast, poll):
     workflow.cancel_meeting(poll, "Se aplaza al otoño.")
     slot = poll.slots.first()
-    response = client_for(cast, "owner").post(
+    response = cast.client("owner").post(
         url("meeting-availability", poll), {f"slot_{slot.pk}": "yes"}, follow=True
     )
     assert "This meeting is cancelled." in response.content.decode()
@@ -273,13 +263,13 @@ def test_detail_shows_the_grid_with_counts(cast, poll):
     first = poll.slots.first()
     SlotAvailability.objects.create(slot=first, user=cast.owner, answer="yes")
     SlotAvailability.objects.create(slot=first, user=TechnicianFactory().user, answer="if_need_be")
-    page = client_for(cast, "other").get(url("meeting-detail", poll)).content.decode()
+    page = cast.client("other").get(url("meeting-detail", poll)).content.decode()
     assert cast.owner.get_full_name() in page
     assert 'class="answer yes">Available<' in page
     assert f'name="slot_{first.pk}"' in page
     assert "Confirm this date" not in page  # only coordinators confirm
     assert "Confirm this date" in (
-        client_for(cast, "coordinator").get(url("meeting-detail", poll)).content.decode()
+        cast.client("coordinator").get(url("meeting-detail", poll)).content.decode()
     )
 
 
@@ -302,7 +292,7 @@ def test_detail_shows_the_grid_with_counts(cast, poll):
 def test_bad_slots_name_the_wrong_line(cast, notices, pairs, field, message):
     data = new_meeting_data(**{k: "" for k in new_meeting_data() if k.startswith("slots-")})
     data.update(slot_data(pairs))
-    response = client_for(cast, "coordinator").post(reverse("cities:meeting-create"), data)
+    response = cast.client("coordinator").post(reverse("cities:meeting-create"), data)
     assert response.status_code == 200
     assert message in response.context["slot_formset"].errors[0][field]
     assert not Meeting.objects.exists()
@@ -340,7 +330,7 @@ def test_bad_slots_name_the_wrong_line(cast, notices, pairs, field, message):
 def test_a_poll_needs_two_different_dates_and_no_fixed_time(cast, notices, data, message):
     post = {k: v for k, v in new_meeting_data().items() if not k.startswith("slots-")}
     post.update(data)
-    response = client_for(cast, "coordinator").post(reverse("cities:meeting-create"), post)
+    response = cast.client("coordinator").post(reverse("cities:meeting-create"), post)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Meeting.objects.exists()
@@ -374,7 +364,7 @@ def test_editing_a_poll_keeps_its_time_to_the_chosen_slot(cast, poll, notices):
         "starts_at": f"{Y}-03-01T10:00",  # not a field while a date is being found
         "ends_at": f"{Y}-03-01T11:00",
     }
-    response = client_for(cast, "coordinator").post(url("meeting-edit", poll), data)
+    response = cast.client("coordinator").post(url("meeting-edit", poll), data)
     assert response.status_code == 302
     poll.refresh_from_db()
     assert (poll.title, poll.starts_at, poll.status) == (data["title"], None, "scheduling")
