@@ -71,6 +71,15 @@ def test_sign_up_works_with_a_new_address(client, db):
     assert get_user_model().objects.filter(email="nueva@example.org").exists()
 
 
+def test_the_spanish_confirmation_mail_addresses_the_reader_as_usted(client, db):
+    """allauth's own Spanish says 'vete a' and 'tu dirección'; the portal says usted."""
+    sign_up(client, "nueva@example.org")
+    (message,) = mail.outbox
+    assert "ha facilitado su dirección de correo electrónico" in message.body
+    assert "Para confirmar que es correcto, vaya a http" in message.body
+    assert " tu " not in message.body and "vete" not in message.body
+
+
 @pytest.mark.parametrize(
     ("existing", "typed"),
     [("ana@example.org", "Ana@Example.org"), ("Ana@Example.org", "ana@example.org")],

@@ -1,5 +1,6 @@
 """The interface is in Spanish by default and in English on request."""
 
+import gettext
 import os
 import re
 import shutil
@@ -7,11 +8,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import allauth
 from django.urls import reverse
+from django.utils import translation
 
 from tests.conftest import ROOT
 
 PO = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
+ALLAUTH_PO = ROOT / "locale" / "allauth" / "es" / "LC_MESSAGES" / "django.po"
+ALLAUTH_MO = Path(allauth.__file__).parent / "locale" / "es" / "LC_MESSAGES" / "django.mo"
+# Words that address the reader as tú: the portal says usted everywhere.
+INFORMAL = re.compile(
+    r"\b(tu|tus|tú|te|ti|has|puedes|estás|ten|vete|ves|quieres|deseas|tienes|decides|inicies|"
+    r"introduce|introdúcelo|guárdalos|descarga|confía|confíes|selecciona|utiliza|regístrate|"
+    r"comprueba)\b",
+    re.IGNORECASE,
+)
 
 
 def test_every_project_string_has_a_spanish_translation():
@@ -23,6 +35,29 @@ def test_every_project_string_has_a_spanish_translation():
     fuzzy = [e for e in entries if re.search(r"^#, .*fuzzy", e, re.M) and "#~" not in e]
     assert not fuzzy, fuzzy[:5]
     assert Path(PO.with_suffix(".mo")).stat().st_mtime >= PO.stat().st_mtime - 1  # compiled
+
+
+def test_allauth_pages_and_mails_address_the_reader_as_usted():
+    """Every string of allauth's Spanish catalogue, as the portal shows it, is formal.
+
+    Fails on an allauth upgrade that brings new tú strings: add them to ALLAUTH_PO.
+    """
+    assert Path(ALLAUTH_PO.with_suffix(".mo")).stat().st_mtime >= ALLAUTH_PO.stat().st_mtime - 1
+    with ALLAUTH_MO.open("rb") as mo:
+        catalogue = gettext.GNUTranslations(mo)._catalog
+    informal = []
+    with translation.override("es"):
+        for key in catalogue:
+            if key == "":
+                continue  # the header
+            if isinstance(key, tuple):  # (singular, plural form): every form of a plural
+                shown = [translation.ngettext(key[0], key[0], n) for n in (1, 2)]
+            elif "\x04" in key:
+                shown = [translation.pgettext(*key.split("\x04", 1))]
+            else:
+                shown = [translation.gettext(key)]
+            informal += [text for text in shown if INFORMAL.search(text)]
+    assert not informal, sorted(set(informal))
 
 
 def test_pages_are_in_spanish_by_default(client, db):
