@@ -4,6 +4,8 @@ Every action checks cities/permissions.py explicitly. A refusal is a 401 for a c
 without credentials (signing in may help) and a 403 for a signed-in caller.
 """
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import BooleanField, CharField, Count, Exists, OuterRef, Subquery, Value
 from django.utils.translation import gettext as _
@@ -12,6 +14,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from .filters import (
     CityFilter,
@@ -54,6 +57,19 @@ class NetworkViewSet(viewsets.GenericViewSet):
 
     permission_classes = [permissions.AllowAny]
     filter_backends = [DjangoFilterBackend, FoldedSearchFilter]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # The actions read fields off the body before a serializer sees it: a JSON list, string
+        # or number there would be a 500 (or a misleading answer), so refuse it first.
+        if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, Mapping):
+            raise serializers.ValidationError(
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY: [
+                        _("The request body must be a JSON object of field names and values.")
+                    ]
+                }
+            )
 
     def require(self, allowed: bool, message: str) -> None:
         if not allowed:

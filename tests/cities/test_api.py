@@ -105,6 +105,24 @@ def test_city_admin_patches_own_city_but_not_its_tier(cast):
     assert cast.owner_city.tier == "full"
 
 
+@pytest.mark.parametrize("body", ["5", "null", '"tier"', '["tier"]'])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("patch", "/api/v1/cities/granada/"),
+        ("post", "/api/v1/working-groups/"),
+        ("post", "/api/v1/meetings/"),
+    ],
+)
+def test_a_body_that_is_no_json_object_is_a_400_naming_the_problem(cast, method, path, body):
+    """A number made the city's PATCH a 500; the string "tier" made it a misleading 403."""
+    Technician.objects.filter(user=cast.owner).update(role=Technician.Role.CITY_ADMIN)
+    client = cast.api_client("coordinator" if method == "post" else "owner")
+    response = getattr(client, method)(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "must be a JSON object" in response.json()["non_field_errors"][0]
+
+
 def test_coordinator_changes_the_tier(cast):
     url = f"/api/v1/cities/{cast.owner_city.slug}/"
     response = cast.api_client("coordinator").patch(url, {"tier": "associate"}, format="json")
