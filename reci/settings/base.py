@@ -100,8 +100,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The demo's web server and worker share the file: wait for each other's locks.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # The demo's web server and worker share the file: wait for each other's locks (timeout).
+    # A transaction takes the write lock when it begins (IMMEDIATE): one that read first and
+    # wrote later would fail at once with "database is locked" when another did the same (two
+    # quick clicks on RSVP), as SQLite does not wait on a lock upgrade. WAL lets pages read
+    # while a transaction writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=30, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
