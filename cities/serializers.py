@@ -156,6 +156,27 @@ class WorkingGroupSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "joined",
         ]
         read_only_fields = ["created_at"]
+        extra_kwargs = {
+            "slug": {
+                "required": False,
+                "help_text": _(
+                    "The group's address; made from its name when left out. It does not "
+                    "change once the group exists: pages and calendar links use it."
+                ),
+            }
+        }
+
+    def validate_slug(self, slug):
+        if self.instance is not None and slug != self.instance.slug:
+            raise serializers.ValidationError(
+                _("A group's address does not change: its members' calendar links use it.")
+            )
+        return slug
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("slug") and attrs.get("name"):
+            attrs["slug"] = WorkingGroup.unique_slug(attrs["name"])
+        return super().validate(attrs)
 
 
 class AgendaItemSerializer(serializers.ModelSerializer):

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.db import models
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
@@ -41,22 +40,10 @@ class WorkingGroupForm(forms.ModelForm):
     def save(self, commit=True):
         group = super().save(commit=False)
         if not group.slug:
-            group.slug = unique_group_slug(group.name)
+            group.slug = WorkingGroup.unique_slug(group.name)
         if commit:
             group.save()
         return group
-
-
-# Paths under /groups/ that a group's slug must not shadow.
-RESERVED_SLUGS = {"new"}
-
-
-def unique_group_slug(name: str) -> str:
-    base = slugify(name)[:190] or "group"
-    slug, n = base, 2
-    while slug in RESERVED_SLUGS or WorkingGroup.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def https_by_default(field, **kwargs):

@@ -1,8 +1,10 @@
 """Working groups and their work plans."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from ..text import fold
@@ -37,12 +39,30 @@ class WorkingGroup(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Paths under /groups/ that a group's slug must not shadow.
+    RESERVED_SLUGS = frozenset({"new"})
+
     def save(self, *args, **kwargs):
         self.search_name = fold(self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("cities:group-detail", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        if self.slug in self.RESERVED_SLUGS:
+            message = _("“%(slug)s” is a page of the site, not a group's address.")
+            raise ValidationError({"slug": message % {"slug": self.slug}})
+
+    @classmethod
+    def unique_slug(cls, name: str) -> str:
+        """A free address for a new group called `name`: its slug, numbered if taken."""
+        base = slugify(name)[:190] or "group"
+        slug, n = base, 2
+        while slug in cls.RESERVED_SLUGS or cls.objects.filter(slug=slug).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
 
 
 class GroupMembership(models.Model):

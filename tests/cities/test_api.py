@@ -321,6 +321,38 @@ def test_working_group_create_names_a_wrong_field(cast):
     assert not WorkingGroup.objects.filter(slug="x").exists()
 
 
+GROUP_BODY = {"name": "Energía y clima", "area": "energy", "remit": "R.", "chair_city": "mostoles"}
+
+
+def test_a_new_group_without_a_slug_gets_one_from_its_name(cast, group):
+    client = cast.api_client("coordinator")
+    first = client.post("/api/v1/working-groups/", GROUP_BODY, format="json")
+    second = client.post("/api/v1/working-groups/", GROUP_BODY, format="json")
+    assert (first.status_code, second.status_code) == (201, 201), second.content
+    assert (first.json()["slug"], second.json()["slug"]) == ("energia-y-clima", "energia-y-clima-2")
+
+
+def test_a_group_cannot_take_the_address_of_the_new_group_page(cast):
+    """POST {"slug": "new"} made a group whose page /groups/new/ showed the creation form."""
+    body = {**GROUP_BODY, "slug": "new"}
+    response = cast.api_client("coordinator").post("/api/v1/working-groups/", body, format="json")
+    assert response.status_code == 400
+    assert "page of the site" in response.json()["slug"][0]
+    assert not WorkingGroup.objects.filter(slug="new").exists()
+
+
+def test_a_group_keeps_its_slug(cast, group):
+    """A renamed slug silently broke every member's group calendar link."""
+    url = f"/api/v1/working-groups/{group.slug}/"
+    client = cast.api_client("coordinator")
+    response = client.patch(url, {"slug": "otra", "name": "Otro nombre"}, format="json")
+    assert response.status_code == 400
+    assert "does not change" in response.json()["slug"][0]
+    group.refresh_from_db()
+    assert group.name != "Otro nombre"
+    assert client.patch(url, {"slug": group.slug}, format="json").status_code == 200
+
+
 @matrix(coordinator=403, owner=200, other=200, anonymous=401)
 def test_approved_technicians_join_and_leave_working_groups(cast, group, who, status):
     client = cast.api_client(who)
