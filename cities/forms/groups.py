@@ -3,7 +3,7 @@
 from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from twins.permissions import visible_packages
 
@@ -86,7 +86,11 @@ class WorkPlanItemForm(forms.ModelForm):
         self.fields["owner"].error_messages["invalid_choice"] = _(
             "The owner must be a member of this working group."
         )
-        self.fields["case_study"].queryset = Page.objects.live().filter(depth__gt=1)
+        # Any published page below a site's home: the home itself is no case study.
+        homes = Site.objects.values("root_page")
+        self.fields["case_study"].queryset = (
+            Page.objects.live().filter(depth__gt=1).exclude(pk__in=homes)
+        )
         self.fields["case_study"].error_messages["invalid_choice"] = _(
             "The case study must be a published page of the site."
         )

@@ -1,9 +1,12 @@
 """Working groups and their work plans."""
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -136,3 +139,20 @@ class WorkPlanItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    # A work plan spans years, not centuries: a typo such as 0202 or 9999 is refused.
+    EARLIEST_DUE = date(2000, 1, 1)
+    MAX_YEARS_AHEAD = 10
+
+    def clean(self):
+        super().clean()
+        if self.due_date is None:
+            return
+        latest = timezone.localdate().replace(month=1, day=1)
+        latest = latest.replace(year=latest.year + self.MAX_YEARS_AHEAD + 1)
+        if not self.EARLIEST_DUE <= self.due_date < latest:
+            message = _("The due date must be between %(first)s and %(last)s.") % {
+                "first": self.EARLIEST_DUE.year,
+                "last": latest.year - 1,
+            }
+            raise ValidationError({"due_date": message})

@@ -586,6 +586,33 @@ def test_the_case_study_must_be_a_published_page(cast, group):
     assert not WorkPlanItem.objects.exists()
 
 
+def test_the_site_home_is_not_offered_as_a_case_study(cast, group):
+    """The list offered Wagtail's "Welcome to your new Wagtail site!" home page."""
+    page = case_study("Caso")
+    home = Site.objects.get(is_default_site=True).root_page
+    choices = WorkPlanItemForm(group=group, user=cast.coordinator).fields["case_study"].queryset
+    assert page in choices and home not in choices
+    response = post_item(cast, group, case_study=home.pk)
+    assert "case_study" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("due", ["0001-01-01", "1999-12-31", "9999-12-31"])
+def test_a_due_date_centuries_away_is_refused(cast, group, due):
+    response = post_item(cast, group, due_date=due)
+    assert response.status_code == 200
+    assert (
+        response.context["form"]
+        .errors["due_date"][0]
+        .startswith("The due date must be between 2000 and ")
+    )
+    assert not WorkPlanItem.objects.exists()
+
+
+def test_a_due_date_in_this_decade_is_accepted(cast, group):
+    due = timezone.localdate() + timedelta(days=9 * 365)
+    assert post_item(cast, group, due_date=due.isoformat()).status_code == 302
+
+
 def test_the_scenario_package_must_be_visible_to_the_editor(cast, group):
     private = package(cast.owner_city, "privado", Visibility.CITY)
     data = {"title": "T", "status": "planned", "scenario_package": private.pk}
