@@ -1,10 +1,13 @@
 """Forms of the meeting pages: details, proposed dates, agenda, attachments and answers."""
 
 import os
+from math import ceil
 
 from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import avoid_wrapping
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -231,6 +234,11 @@ ATTACHMENT_EXTENSIONS = frozenset(
 )
 
 
+def megabytes_rounded_up(size: int) -> str:
+    """A size in megabytes to a tenth, rounded up: a file just over a limit reads as over it."""
+    return avoid_wrapping(_("%s MB") % number_format(ceil(size * 10 / 2**20) / 10, 1))
+
+
 class AttachmentForm(forms.ModelForm):
     title = forms.CharField(
         label=_("Title"),
@@ -261,12 +269,13 @@ class AttachmentForm(forms.ModelForm):
                 },
             )
         if upload.size > ATTACHMENT_MAX_BYTES:
+            limit = filesizeformat(ATTACHMENT_MAX_BYTES)
+            size = filesizeformat(upload.size)
+            if size == limit:  # just over: "20.0 MB; at most 20.0 MB" read as a contradiction
+                size = megabytes_rounded_up(upload.size)
             raise forms.ValidationError(
                 _("The file is %(size)s; attachments may be at most %(limit)s."),
-                params={
-                    "size": filesizeformat(upload.size),
-                    "limit": filesizeformat(ATTACHMENT_MAX_BYTES),
-                },
+                params={"size": size, "limit": limit},
             )
         return upload
 

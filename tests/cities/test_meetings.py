@@ -512,7 +512,11 @@ def test_attachment_over_20_mb_is_refused_with_the_limit():
     upload.size = 20 * 1024 * 1024 + 1
     form = meeting_forms.AttachmentForm(data={"title": "Grande"}, files={"file": upload})
     assert not form.is_valid()
-    assert form.errors["file"] == ["The file is 20.0\xa0MB; attachments may be at most 20.0\xa0MB."]
+    # Not "20.0 MB; ... at most 20.0 MB", which a tester read as a contradiction.
+    assert form.errors["file"] == ["The file is 20.1\xa0MB; attachments may be at most 20.0\xa0MB."]
+    upload.size = 45 * 1024 * 1024
+    form = meeting_forms.AttachmentForm(data={"title": "Grande"}, files={"file": upload})
+    assert form.errors["file"] == ["The file is 45.0\xa0MB; attachments may be at most 20.0\xa0MB."]
 
 
 def test_upload_page_shows_the_size_error(cast, meeting, monkeypatch):
