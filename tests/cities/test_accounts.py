@@ -80,6 +80,13 @@ def test_the_spanish_confirmation_mail_addresses_the_reader_as_usted(client, db)
     assert " tu " not in message.body and "vete" not in message.body
 
 
+def test_account_mails_name_the_network_not_example_com(client, db):
+    sign_up(client, "nueva@example.org")
+    (message,) = mail.outbox
+    assert message.subject.startswith("[RECI] ")
+    assert "RECI" in message.body and "example.com" not in message.body
+
+
 @pytest.mark.parametrize(
     ("existing", "typed"),
     [("ana@example.org", "Ana@Example.org"), ("Ana@Example.org", "ana@example.org")],
