@@ -1,13 +1,25 @@
-"""The API's exception handler: DRF's, with Django's Http404 answered in the reader's language."""
+"""The API's exception handler: DRF's, with its untranslated answers in the reader's language."""
+
+import json
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def api_exception_handler(exc, context):
     """Django's get_object_or_404 says "No City matches the given query." in English only, and
-    names the model; DRF's own NotFound is translated ("No encontrado.") and names nothing."""
+    names the model; DRF's own NotFound is translated ("No encontrado.") and names nothing.
+    DRF's JSON parser quotes Python's English message ("JSON parse error - Expecting ...")."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, exceptions.ParseError) and isinstance(
+        exc.__context__, json.JSONDecodeError
+    ):
+        where = exc.__context__
+        exc = exceptions.ParseError(
+            _("The request body is not valid JSON (line %(line)d, column %(column)d).")
+            % {"line": where.lineno, "column": where.colno}
+        )
     return drf_exception_handler(exc, context)

@@ -796,3 +796,19 @@ def test_not_found_is_said_in_the_readers_language(db, path, language, detail):
     response = APIClient(headers={"accept-language": language}).get(path)
     assert response.status_code == 404
     assert response.json() == {"detail": detail}
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("es", "El cuerpo de la petición no es JSON válido (línea 1, columna 2)."),
+        ("en", "The request body is not valid JSON (line 1, column 2)."),
+    ],
+)
+def test_bad_json_is_said_in_the_readers_language(cast, language, detail):
+    """Regression: "JSON parse error - Expecting property name enclosed in double quotes"."""
+    client = cast.api_client("coordinator")
+    client.credentials(HTTP_ACCEPT_LANGUAGE=language)
+    response = client.post("/api/v1/meetings/", "{oops", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail}
