@@ -282,4 +282,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # Django's own "django" logger prints to the console under DEBUG and passes the record on
+    # to the root, which printed every refusal and error twice: the root prints it once.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

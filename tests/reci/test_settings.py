@@ -71,3 +71,19 @@ def test_production_settings_pass_the_deployment_checks():
         DJANGO_ALLOWED_HOSTS="reci.example.org",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_django_warning_is_printed_once_with_debug_on(settings, capsys):
+    """A 403 was logged twice in the demo: by Django's DEBUG console handler and the root's."""
+    import logging
+
+    from django.utils.log import configure_logging
+
+    settings.DEBUG = True
+    try:
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)  # handlers on this stderr
+        logging.getLogger("django.request").warning("Forbidden (Permission denied): /x/")
+        assert capsys.readouterr().err.count("Forbidden (Permission denied): /x/") == 1
+    finally:
+        settings.DEBUG = False
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
