@@ -8,6 +8,7 @@ from wagtail.models import Page, Site
 from twins.permissions import visible_packages
 
 from ..models import ExpertiseArea, Technician, WorkingGroup, WorkPlanItem
+from ..submissions import SubmittedOnce
 from ..text import fold
 
 
@@ -32,7 +33,7 @@ class GroupFilterForm(forms.Form):
         return groups
 
 
-class WorkingGroupForm(forms.ModelForm):
+class WorkingGroupForm(SubmittedOnce, forms.ModelForm):
     class Meta:
         model = WorkingGroup
         fields = ["name", "area", "remit", "chair_city", "is_active"]
@@ -53,7 +54,7 @@ def https_by_default(field, **kwargs):
     return field.formfield(**kwargs)
 
 
-class WorkPlanItemForm(forms.ModelForm):
+class WorkPlanItemForm(SubmittedOnce, forms.ModelForm):
     """An item of a group's plan; its owner is one of the group's members.
 
     Linked content must be something the editor can see: a live Wagtail page as the

@@ -33,6 +33,7 @@ from ..permissions import (
     can_view_technicians,
 )
 from ..services.participation import join_group, leave_group
+from ..submissions import save_once
 
 # An item that is finished or abandoned is never overdue.
 CLOSED_STATUSES = [WorkPlanItem.Status.DONE, WorkPlanItem.Status.DROPPED]
@@ -164,10 +165,14 @@ def group_create(request):
         raise PermissionDenied(_("Only the network's coordinators create working groups."))
     form = WorkingGroupForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            group = form.save()
-        messages.success(request, _("Working group %(group)s created.") % {"group": group})
-        return redirect(group_url(group))
+
+        def create() -> str:
+            with transaction.atomic():
+                group = form.save()
+            messages.success(request, _("Working group %(group)s created.") % {"group": group})
+            return group_url(group)
+
+        return save_once(request, form, create, while_pending=reverse("cities:group-list"))
     return render(request, "cities/groups/group_form.html", {"form": form, "group": None})
 
 
@@ -203,15 +208,19 @@ def workitem_create(request, slug: str):
         raise PermissionDenied(_("Only the network's coordinators manage work plans."))
     form = WorkPlanItemForm(posted(request), group=group, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            # Lock the group so that two items added at once do not take the same position.
-            WorkingGroup.objects.select_for_update().filter(pk=group.pk).get()
-            item = form.save(commit=False)
-            item.position = next_position(group)
-            item.updated_by = request.user
-            item.save()
-        messages.success(request, _("Work plan item %(item)s added.") % {"item": item})
-        return redirect(group_url(group, "plan"))
+
+        def add() -> str:
+            with transaction.atomic():
+                # Lock the group so that two items added at once do not take the same position.
+                WorkingGroup.objects.select_for_update().filter(pk=group.pk).get()
+                item = form.save(commit=False)
+                item.position = next_position(group)
+                item.updated_by = request.user
+                item.save()
+            messages.success(request, _("Work plan item %(item)s added.") % {"item": item})
+            return group_url(group, "plan")
+
+        return save_once(request, form, add, while_pending=group_url(group, "plan"))
     context = {"form": form, "group": group, "item": None}
     return render(request, "cities/groups/workitem_form.html", context)
 

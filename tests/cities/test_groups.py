@@ -661,6 +661,48 @@ def test_a_group_needs_its_fields(cast):
     assert not WorkingGroup.objects.exists()
 
 
+def group_form_data(cast, **fields):
+    page = cast.client("coordinator").get(reverse("cities:group-create"))
+    token = page.context["form"]["submission"].value()
+    return {
+        "name": "Energía",
+        "area": ExpertiseArea.ENERGY,
+        "remit": "Eficiencia energética municipal.",
+        "chair_city": cast.other_city.pk,
+        "submission": token,
+        **fields,
+    }
+
+
+def test_a_group_form_sent_twice_creates_one_group(cast):
+    """A double click on "create" made two groups."""
+    data = group_form_data(cast)
+    client = cast.client("coordinator")
+    first = client.post(reverse("cities:group-create"), data)
+    second = client.post(reverse("cities:group-create"), data, follow=True)
+    group = WorkingGroup.objects.get(name="Energía")
+    assert first["Location"] == second.redirect_chain[0][0] == detail_url(group)
+    assert "already been sent" in second.content.decode()
+
+
+def test_two_forms_make_two_groups_and_a_refused_form_may_be_sent_again(cast):
+    client = cast.client("coordinator")
+    refused = group_form_data(cast, chair_city="")
+    assert client.post(reverse("cities:group-create"), refused).status_code == 200
+    client.post(reverse("cities:group-create"), {**refused, "chair_city": cast.other_city.pk})
+    client.post(reverse("cities:group-create"), group_form_data(cast))
+    assert WorkingGroup.objects.filter(name="Energía").count() == 2
+
+
+def test_a_work_plan_item_form_sent_twice_adds_one_item(cast, group):
+    url = reverse("cities:workitem-create", args=[group.slug])
+    client = cast.client("coordinator")
+    token = client.get(url).context["form"]["submission"].value()
+    data = {"title": "Aforos", "status": "planned", "submission": token}
+    assert client.post(url, data).status_code == client.post(url, data).status_code == 302
+    assert WorkPlanItem.objects.filter(title="Aforos").count() == 1
+
+
 # --- Query counts --------------------------------------------------------------------------
 
 
