@@ -29,8 +29,9 @@ from ..permissions import (
     can_edit_city,
     can_manage_membership,
     can_view_technicians,
+    pending_application,
 )
-from ..services.membership import approve_application, decline_application
+from ..services.membership import approve_application, asked_to_join, decline_application
 from ..text import fold
 
 CITIES_PER_PAGE = 25
@@ -154,10 +155,19 @@ def apply_refusal(user) -> dict:
         reason = _("Coordinators decide membership applications; they do not submit them.")
         return {"reason": reason, "needs_verified_email": False}
     technician = getattr(user, "technician", None)
+    if technician is not None and not technician.approved:
+        reason = asked_to_join(technician)
+        return {"reason": reason, "needs_verified_email": False}
     if technician is not None:
         reason = _(
             "You are already registered with %(city)s. A technician acts for one city only."
         ) % {"city": technician.city}
+        return {"reason": reason, "needs_verified_email": False}
+    if (application := pending_application(user)) is not None:
+        reason = _(
+            "You already have a pending application for %(name)s; wait for its "
+            "decision before applying again."
+        ) % {"name": application.municipality.name}
         return {"reason": reason, "needs_verified_email": False}
     reason = _("Verify your e-mail address before applying.")
     return {"reason": reason, "needs_verified_email": True}

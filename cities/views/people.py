@@ -19,6 +19,7 @@ from ..permissions import (
     can_approve_technician,
     can_request_to_join,
     can_view_technicians,
+    pending_application,
 )
 from ..services import people
 
@@ -57,6 +58,8 @@ def refusal_to_join(user, own: Technician | None) -> str:
         return _("You already belong to %(city)s.") % {"city": own.city.name}
     if own is not None:
         return _("You already asked to join %(city)s.") % {"city": own.city.name}
+    if (application := pending_application(user)) is not None:
+        return people.applied_for_membership(application)
     return _("Verify your e-mail address before asking to join a city.")
 
 

@@ -65,6 +65,21 @@ def test_newcomer_is_offered_to_join_a_city_or_apply(client, db):
     assert menu_links(client, UserFactory()) == expected(EVERYONE, SIGNED_IN, NEWCOMERS)
 
 
+def test_an_applicant_waiting_for_a_decision_is_offered_only_their_applications(
+    client, municipalities
+):
+    from cities.models import MembershipApplication
+
+    user = UserFactory()
+    MembershipApplication.objects.create(
+        municipality=municipalities.get(pk="28005"),
+        applicant=user,
+        applicant_position="Jefa",
+        tier="full",
+    )
+    assert menu_links(client, user) == expected(EVERYONE, SIGNED_IN, ["cities:membership-mine"])
+
+
 def test_pending_technician_sees_no_member_pages(client, unapproved_technician):
     assert menu_links(client, unapproved_technician) == expected(EVERYONE, SIGNED_IN)
 
