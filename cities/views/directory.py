@@ -229,7 +229,12 @@ def decide(request, application, decision: str, reason: str) -> None:
 
 @login_required
 def membership_mine(request):
-    """Any signed-in user: the status of their own applications."""
+    """Any signed-in user: the status of their own applications; the one waiting for a
+    decision comes first, or else the offer to apply if they may."""
     mine = applications().filter(applicant=request.user).order_by("-created_at")
-    context = {"applications": mine, "can_apply": can_apply_for_membership(request.user)}
+    context = {
+        "applications": mine,
+        "pending": pending_application(request.user),
+        "can_apply": can_apply_for_membership(request.user),
+    }
     return render(request, "cities/directory/membership_mine.html", context)

@@ -489,6 +489,21 @@ def test_applicants_see_only_their_own_applications(applicant, municipalities):
     assert "Bujalance" in body and "Alcalá" not in body
 
 
+def test_my_applications_shows_the_pending_one_instead_of_the_offer_to_apply(
+    applicant, municipalities
+):
+    client = signed_in(applicant)
+    offer = f'href="{reverse("cities:membership-apply")}"'
+    before = client.get(reverse("cities:membership-mine"))
+    assert offer in before.content.decode() and before.context["pending"] is None
+    application = application_for(applicant, BUJALANCE)
+    page = client.get(reverse("cities:membership-mine"))
+    assert page.context["pending"] == application
+    main = page.content.decode().split("</header>", 1)[1]  # the page, not the menu
+    assert "Your application for Bujalance" in main and "waiting for the coordinators" in main
+    assert offer not in main
+
+
 # -- end to end ------------------------------------------------------------------------------
 
 
