@@ -133,13 +133,19 @@ def test_a_verified_user_asks_to_join_a_city(cast, applicant):
     assert city_of(applicant) is None  # not before it is approved
 
 
-def test_a_pending_request_shows_its_state_and_cannot_be_sent_twice(cast, pending, applicant):
+def test_a_pending_request_shows_its_state_and_a_second_one_is_not_sent(cast, pending, applicant):
     client = client_for(applicant)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     page = client.get(reverse("cities:technician-request"))
     assert page.status_code == 200
     assert page.context["pending"] == pending
     data = {"city": cast.other_city.pk, "position": "Otra"}
-    assert client.post(reverse("cities:technician-request"), data).status_code == 403
+    response = client.post(reverse("cities:technician-request"), data, follow=True)
+    assert response.redirect_chain == [(reverse("cities:technician-request"), 302)]
+    assert response.context["pending"] == pending
+    assert [str(m) for m in response.context["messages"]] == [
+        "Your request to join Granada is already pending; it was not sent again."
+    ]
     assert Technician.objects.get(user=applicant).city == cast.owner_city
 
 
