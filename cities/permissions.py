@@ -23,6 +23,11 @@ def is_member(user) -> bool:
     return is_coordinator(user) or city_of(user) is not None
 
 
+def can_use_api_token(user) -> bool:
+    """API tokens (/account/api-token/) are for the network's members."""
+    return is_member(user)
+
+
 def approved_technician(user) -> Technician | None:
     if not user.is_authenticated:
         return None
