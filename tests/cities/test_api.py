@@ -259,6 +259,16 @@ def test_technician_search_ignores_accents(cast):
     assert [t["id"] for t in found] == [technician.pk]
 
 
+def test_technician_search_does_not_match_email_addresses(cast):
+    """Privacy: the API never shows addresses, so ?search= must not reveal who has one."""
+    cast.owner.email = "zubizarreta.lopez@ayto.example.org"
+    cast.owner.save()
+    technician_of(cast.owner).save()
+    client = cast.api_client("other")
+    for term in ["zubizarreta", "ayto.example.org", "zubizarreta.lopez@ayto.example.org"]:
+        assert client.get("/api/v1/technicians/", {"search": term}).json()["results"] == []
+
+
 # --- working groups ---------------------------------------------------------------
 
 

@@ -426,6 +426,30 @@ def test_search_ignores_accents_and_case(cast):
     assert listed(directory(cast.owner, q="tráfico móstoles")) == []
 
 
+def test_search_does_not_match_email_addresses(cast):
+    """Privacy: the directory shows no addresses, so a search must not reveal who has one."""
+    cast.owner.email = "zubizarreta.lopez@ayto.example.org"
+    cast.owner.save()
+    owner = Technician.objects.get(user=cast.owner)
+    owner.save()
+    assert listed(directory(cast.other, q="zubizarreta")) == []
+    assert listed(directory(cast.other, q="ayto.example")) == []
+    assert "zubizarreta" not in owner.search_text
+
+
+def test_a_migration_drops_the_addresses_from_the_stored_search_text(cast):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    owner = Technician.objects.get(user=cast.owner)
+    Technician.objects.filter(pk=owner.pk).update(search_text=f"{owner.search_text} x@mail.org")
+    import_module("cities.migrations.0005_search_text_without_email").forwards(apps, None)
+    migrated = Technician.objects.get(pk=owner.pk).search_text
+    owner.refresh_search_text()  # what saving the technician now stores
+    assert migrated == owner.search_text and "mail.org" not in migrated
+
+
 def test_search_finds_area_names_in_the_readers_language(cast):
     owner = Technician.objects.get(user=cast.owner)
     TechnicianArea.objects.create(technician=owner, area=ExpertiseArea.MOBILITY)
