@@ -231,6 +231,39 @@ def test_profile_patch_names_a_wrong_language_and_saves_nothing(cast):
     assert technician.position == ""
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"languages": []}, "languages"),
+        ({"languages": None}, "languages"),
+        ({"position": ""}, "position"),
+        ({"position": "x" * 201}, "position"),
+        ({"areas": ["knitting"]}, "areas"),
+    ],
+)
+def test_profile_patch_is_validated_as_the_profile_form_is(cast, changes, field):
+    """Regression: {"languages": []} was accepted, although the form requires a language."""
+    technician = technician_of(cast.owner)
+    technician.position, technician.languages = "Técnica de datos", "es,en"
+    technician.save()
+    response = cast.api_client("owner").patch(
+        f"/api/v1/technicians/{technician.pk}/", {"areas": ["data"], **changes}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {field}
+    technician.refresh_from_db()
+    assert (technician.position, technician.languages) == ("Técnica de datos", "es,en")
+    assert not technician.areas.exists()
+
+
+def test_an_empty_language_list_is_refused_with_the_forms_message(cast):
+    technician = technician_of(cast.owner)
+    response = cast.api_client("owner").patch(
+        f"/api/v1/technicians/{technician.pk}/", {"languages": []}, format="json"
+    )
+    assert response.json() == {"languages": ["Choose at least one language you work in."]}
+
+
 def test_technicians_filter_by_city_area_language_and_group(cast, group):
     owner, other = technician_of(cast.owner), technician_of(cast.other)
     TechnicianArea.objects.create(technician=owner, area=ExpertiseArea.ENERGY)
