@@ -25,7 +25,8 @@ class FoldedSearchFilter(SearchFilter):
     """
 
     def get_search_terms(self, request):
-        return [fold(term) for term in super().get_search_terms(request)]
+        # A term of punctuation alone ("-") folds to nothing, which would match everything.
+        return [folded for term in super().get_search_terms(request) if (folded := fold(term))]
 
 
 class CityFilter(django_filters.FilterSet):

@@ -15,7 +15,7 @@ from ..services.membership import (
     member_city_of,
     pending_application_of,
 )
-from ..text import fold
+from ..text import fold, search_words
 
 SORT_CHOICES = [
     ("name", _("Name (A to Z)")),
@@ -59,8 +59,8 @@ class CityFilterForm(forms.Form):
         """The cities that pass the valid filters, in the chosen order (bad values are ignored)."""
         self.is_valid()  # a bad value is dropped from cleaned_data and shown as an error
         data = self.cleaned_data
-        if query := fold(data.get("q", "")):
-            cities = cities.filter(search_name__contains=query)
+        for word in search_words(data.get("q", "")):  # as the API's ?search= does
+            cities = cities.filter(search_name__contains=word)
         for field, lookup in (
             ("region", "region"),
             ("province", "province"),

@@ -175,6 +175,17 @@ def test_municipality_search_ignores_accents(applicant, municipalities):
     assert "Móstoles (Madrid)" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("query", "ine_code"),
+    [("vitoria gasteiz", "01059"), ("Vitoria-Gasteiz", "01059"), ("castro urdiales", "39020")],
+)
+def test_municipality_search_ignores_hyphens(applicant, municipalities, query, ine_code):
+    response = signed_in(applicant).get(
+        reverse("cities:membership-apply"), {"municipality_q": query}
+    )
+    assert [m.ine_code for m in response.context["form"].matches] == [ine_code]
+
+
 def test_municipality_search_puts_exact_names_first_and_finds_ine_codes(applicant, municipalities):
     client = signed_in(applicant)
     url = reverse("cities:membership-apply")
