@@ -630,6 +630,44 @@ def test_meetings_filter_by_group_kind_status_and_dates(cast, meeting):
     assert client.get("/api/v1/meetings/", {"after": "yesterday"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("url", "param", "value"),
+    [
+        ("/api/v1/working-groups/", "active", "maybe"),
+        ("/api/v1/working-groups/", "area", "knitting"),
+        ("/api/v1/cities/", "size_band", "huge"),
+        ("/api/v1/cities/", "tier", "gold"),
+        ("/api/v1/technicians/", "city", "atlantis"),
+        ("/api/v1/technicians/", "group", "no-such-group"),
+        ("/api/v1/technicians/", "language", "xx"),
+        ("/api/v1/meetings/", "group", "no-such-group"),
+        ("/api/v1/meetings/", "status", "postponed"),
+        ("/api/v1/meetings/", "after", "yesterday"),
+    ],
+)
+def test_an_invalid_filter_value_is_a_400_naming_the_parameter(cast, group, url, param, value):
+    """Regression: ?active=maybe answered 200 with every group, as if no filter were given."""
+    response = cast.api_client("owner").get(url, {param: value})
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {param}
+
+
+@pytest.mark.parametrize(
+    ("value", "slugs"),
+    [
+        ("TRUE", {"movilidad"}),
+        ("1", {"movilidad"}),
+        ("0", {"energia"}),
+        ("False", {"energia"}),
+        ("", {"movilidad", "energia"}),
+    ],
+)
+def test_the_active_filter_reads_true_and_false_in_any_case_or_1_and_0(cast, group, value, slugs):
+    WorkingGroupFactory(name="Energía", slug="energia", area="energy", is_active=False)
+    response = APIClient().get("/api/v1/working-groups/", {"active": value})
+    assert {g["slug"] for g in response.json()["results"]} == slugs
+
+
 # --- authentication ------------------------------------------------------------------
 
 
