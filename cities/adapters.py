@@ -44,3 +44,12 @@ def email_in_use(email: str, exclude_user=None) -> bool:
         addresses = addresses.exclude(user=exclude_user)
         users = users.exclude(pk=exclude_user.pk)
     return addresses.exists() or users.exists()
+
+
+def user_display(user) -> str:
+    """How allauth names a user in its messages and pages (settings.ACCOUNT_USER_DISPLAY).
+
+    The person's full name, or else their e-mail address: never the internal username,
+    which nobody chose or sees elsewhere ("Signed in as user17").
+    """
+    return user.get_full_name() or user.email or user.get_username()

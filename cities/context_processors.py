@@ -3,7 +3,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from .models import is_coordinator
-from .permissions import approved_technician
+from .permissions import approved_technician, can_use_api_token, is_unattached
 
 
 def _role(user) -> dict:
@@ -13,10 +13,13 @@ def _role(user) -> dict:
         "is_member": coordinator or technician is not None,
         "is_coordinator": coordinator,
         "is_city_admin": technician is not None and technician.is_city_admin,
-        # Signed in but attached to no city yet: the menu offers "Join a city". Looser than
-        # permissions.is_newcomer on purpose: without a verified address the link still shows,
-        # and the page says to verify it first.
-        "can_join_a_city": user.is_authenticated
+        "can_use_api_token": can_use_api_token(user),
+        # Signed in, attached to no city and waiting for nothing: the menu offers "Join a
+        # city" and "Apply for membership". permissions.is_newcomer without its verified
+        # address on purpose: the link still shows, and the page says to verify it first.
+        "can_join_a_city": is_unattached(user),
+        # Their own applications, pending or decided, for anyone not (yet) in a city.
+        "has_no_city": user.is_authenticated
         and not coordinator
         and not hasattr(user, "technician"),
     }

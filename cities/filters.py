@@ -1,6 +1,14 @@
-"""Query filters of the network's API (/api/v1/): ?search= and the django-filter FilterSets."""
+"""Query filters of the network's API (/api/v1/): ?search= and the django-filter FilterSets.
+
+A value a filter cannot use is a 400 that names the parameter (DjangoFilterBackend does
+this for an invalid FilterSet), never "no filter" or an empty page: a typo must not look
+like an answer. Hence no NullBooleanField (it reads any unknown value as "not given") and
+no CharFilter on slugs (an unknown slug would just match nothing).
+"""
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import SearchFilter
 
@@ -25,7 +33,38 @@ class FoldedSearchFilter(SearchFilter):
     """
 
     def get_search_terms(self, request):
-        return [fold(term) for term in super().get_search_terms(request)]
+        # A term of punctuation alone ("-") folds to nothing, which would match everything.
+        return [folded for term in super().get_search_terms(request) if (folded := fold(term))]
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true or false (also 1 or 0, in any case); empty means "not given"; anything else
+    is an error."""
+
+    widget = forms.TextInput  # NullBooleanSelect would turn "maybe" into None already
+    default_error_messages = {"invalid": _("Use true or false.")}
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def slug_filter(model, field_name: str, label) -> django_filters.ModelChoiceFilter:
+    """An object picked by its slug; an unknown slug is an error, not an empty result."""
+    return django_filters.ModelChoiceFilter(
+        field_name=field_name, to_field_name="slug", queryset=model.objects.all(), label=label
+    )
 
 
 class CityFilter(django_filters.FilterSet):
@@ -40,16 +79,14 @@ class CityFilter(django_filters.FilterSet):
 
 
 class TechnicianFilter(django_filters.FilterSet):
-    city = django_filters.CharFilter(field_name="city__slug", label=_("City (slug)"))
+    city = slug_filter(City, "city", _("City (slug)"))
     area = django_filters.ChoiceFilter(
         field_name="areas__area", choices=ExpertiseArea.choices, label=_("Area of expertise")
     )
     language = django_filters.ChoiceFilter(
         choices=Language.choices, method="filter_language", label=_("Language")
     )
-    group = django_filters.CharFilter(
-        field_name="working_groups__slug", label=_("Working group (slug)")
-    )
+    group = slug_filter(WorkingGroup, "working_groups", _("Working group (slug)"))
 
     class Meta:
         model = Technician
@@ -62,7 +99,7 @@ class TechnicianFilter(django_filters.FilterSet):
 
 class WorkingGroupFilter(django_filters.FilterSet):
     area = django_filters.ChoiceFilter(choices=ExpertiseArea.choices, label=_("Area"))
-    active = django_filters.BooleanFilter(field_name="is_active", label=_("Active"))
+    active = BooleanFilter(field_name="is_active", label=_("Active"))
 
     class Meta:
         model = WorkingGroup
@@ -70,7 +107,7 @@ class WorkingGroupFilter(django_filters.FilterSet):
 
 
 class MeetingFilter(django_filters.FilterSet):
-    group = django_filters.CharFilter(field_name="group__slug", label=_("Working group (slug)"))
+    group = slug_filter(WorkingGroup, "group", _("Working group (slug)"))
     kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices, label=_("Kind"))
     status = django_filters.ChoiceFilter(choices=Meeting.Status.choices, label=_("Status"))
     # A date alone means midnight on Madrid time; a date-time may carry its own offset.

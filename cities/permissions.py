@@ -6,12 +6,26 @@ explicitly; tests/cities/test_permission_matrix.py checks them with the cast.
 
 from allauth.account.models import EmailAddress
 
-from .models import City, Meeting, Technician, WorkingGroup, WorkPlanItem, city_of, is_coordinator
+from .models import (
+    City,
+    Meeting,
+    MembershipApplication,
+    Technician,
+    WorkingGroup,
+    WorkPlanItem,
+    city_of,
+    is_coordinator,
+)
 
 
 def is_member(user) -> bool:
     """A signed-in approved technician of a member city, or a coordinator."""
     return is_coordinator(user) or city_of(user) is not None
+
+
+def can_use_api_token(user) -> bool:
+    """API tokens (/account/api-token/) are for the network's members."""
+    return is_member(user)
 
 
 def approved_technician(user) -> Technician | None:
@@ -39,13 +53,38 @@ def can_manage_membership(user) -> bool:
     return is_coordinator(user)
 
 
+def pending_application(user) -> MembershipApplication | None:
+    """The membership application `user` submitted that waits for a coordinator, if any."""
+    if not user.is_authenticated:
+        return None
+    return (
+        MembershipApplication.objects.filter(
+            applicant_id=user.pk, status=MembershipApplication.Status.PENDING
+        )
+        .select_related("municipality")
+        .first()
+    )
+
+
+def is_unattached(user) -> bool:
+    """Signed in, not a coordinator, and nothing asked yet: no request to join a city
+    (pending or approved) and no membership application waiting for its decision.
+
+    One request at a time: an applicant approved as the admin of a new city while their
+    request to join another one waits (or the reverse) would belong to two cities.
+    """
+    if not user.is_authenticated or is_coordinator(user) or hasattr(user, "technician"):
+        return False
+    return pending_application(user) is None
+
+
 def is_newcomer(user) -> bool:
-    """A signed-in user with a verified address who belongs to no city and asked none yet.
+    """An unattached user (see is_unattached) with a verified address.
 
     Not a coordinator: coordinators act for the whole network and decide requests and
     applications, so one who joined a city could approve their own request.
     """
-    if not user.is_authenticated or is_coordinator(user) or hasattr(user, "technician"):
+    if not is_unattached(user):
         return False
     return EmailAddress.objects.filter(user=user, verified=True).exists()
 

@@ -100,12 +100,20 @@ class LanguagesField(serializers.ListField):
 
 
 class TechnicianSerializer(serializers.ModelSerializer):
-    """A profile inside the network. Never the e-mail address."""
+    """A profile inside the network. Never the e-mail address.
+
+    Validated as the profile form (forms.people.ProfileForm) is: a position, and at
+    least one language.
+    """
 
     name = serializers.SerializerMethodField()
     city = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     areas = ExpertiseAreasField(required=False)
-    languages = LanguagesField(required=False)
+    languages = LanguagesField(
+        required=False,
+        allow_empty=False,
+        error_messages={"empty": _("Choose at least one language you work in.")},
+    )
     groups = serializers.SlugRelatedField(
         source="working_groups", slug_field="slug", many=True, read_only=True
     )
@@ -113,6 +121,7 @@ class TechnicianSerializer(serializers.ModelSerializer):
     class Meta:
         model = Technician
         fields = ["id", "name", "city", "position", "areas", "languages", "groups"]
+        extra_kwargs = {"position": {"allow_blank": False}}
 
     def get_name(self, technician) -> str:
         # Not display_name: that falls back to the e-mail address.

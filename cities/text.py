@@ -4,6 +4,18 @@ import unicodedata
 
 
 def fold(text: str) -> str:
-    """Lower-case `text` and strip its accents: "Móstoles" -> "mostoles", "Ñ" -> "n"."""
+    """Lower-case `text`, strip its accents and turn punctuation into single spaces.
+
+    "Móstoles" -> "mostoles", "Ñ" -> "n", "Vitoria-Gasteiz" -> "vitoria gasteiz",
+    "L'Hospitalet" -> "l hospitalet": a hyphen or an apostrophe typed or left out does not
+    decide whether a name is found. Stored search fields and queries are folded alike.
+    """
     decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+    letters = (ch for ch in decomposed if not unicodedata.combining(ch))
+    spaced = "".join(ch if ch.isalnum() else " " for ch in letters)
+    return " ".join(spaced.casefold().split())
+
+
+def search_words(query: str) -> list[str]:
+    """The folded words of a search query; a match holds every one, in any order."""
+    return fold(query).split()

@@ -9,8 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import City, MembershipApplication, MembershipTier, Municipality, SizeBand, Technician
 from ..models.directory import ASSOCIATE_POPULATION_LIMIT
-from ..services.membership import member_city_of, pending_application_of
-from ..text import fold
+from ..services.membership import (
+    asked_to_join,
+    lock_user,
+    member_city_of,
+    pending_application_of,
+)
+from ..text import fold, search_words
 
 SORT_CHOICES = [
     ("name", _("Name (A to Z)")),
@@ -54,8 +59,8 @@ class CityFilterForm(forms.Form):
         """The cities that pass the valid filters, in the chosen order (bad values are ignored)."""
         self.is_valid()  # a bad value is dropped from cleaned_data and shown as an error
         data = self.cleaned_data
-        if query := fold(data.get("q", "")):
-            cities = cities.filter(search_name__contains=query)
+        for word in search_words(data.get("q", "")):  # as the API's ?search= does
+            cities = cities.filter(search_name__contains=word)
         for field, lookup in (
             ("region", "region"),
             ("province", "province"),
@@ -189,6 +194,8 @@ class MembershipApplicationForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if (asked := self.join_request()) is not None:
+            raise forms.ValidationError(asked_to_join(asked), code="join_pending")
         mine = MembershipApplication.objects.filter(
             applicant=self.applicant, status=MembershipApplication.Status.PENDING
         ).select_related("municipality")
@@ -203,13 +210,22 @@ class MembershipApplicationForm(forms.ModelForm):
             )
         return cleaned
 
+    def join_request(self) -> Technician | None:
+        """The applicant's request to join a city, if they sent one (one request at a time)."""
+        return Technician.objects.filter(user_id=self.applicant.pk).select_related("city").first()
+
     def save(self, commit=True):
-        """Store the application; a concurrent one for the same place becomes a form error."""
+        """Store the application; a concurrent one for the same place, or a request to join
+        a city sent at the same moment, becomes a form error."""
         application = super().save(commit=False)
         application.applicant = self.applicant
         application.tier = tier_for(application.municipality)
         try:
             with transaction.atomic():
+                lock_user(self.applicant)  # a request to join a city waits, or is seen here
+                if (asked := self.join_request()) is not None:
+                    self.add_error(None, asked_to_join(asked))
+                    return None
                 application.save()
         except IntegrityError:
             # one_pending_application_per_municipality: another applicant was faster.

@@ -9,7 +9,7 @@ from twins.permissions import visible_packages
 
 from ..models import ExpertiseArea, Technician, WorkingGroup, WorkPlanItem
 from ..submissions import SubmittedOnce
-from ..text import fold
+from ..text import search_words
 
 
 class GroupFilterForm(forms.Form):
@@ -26,8 +26,8 @@ class GroupFilterForm(forms.Form):
         self.is_valid()  # the fields that are valid still filter; the form shows the others
         data = self.cleaned_data
         groups = groups.filter(is_active=not data.get("archived", False))
-        if data.get("q"):
-            groups = groups.filter(search_name__contains=fold(data["q"]))
+        for word in search_words(data.get("q", "")):  # as the API's ?search= does
+            groups = groups.filter(search_name__contains=word)
         if data.get("area"):
             groups = groups.filter(area=data["area"])
         return groups

@@ -263,10 +263,13 @@ class Technician(models.Model):
         self.languages = ",".join(code for code in Language.values if code in set(codes))
 
     def refresh_search_text(self) -> None:
-        """Fold name, position, city and bio into one accent-free field for search."""
+        """Fold name, position, city and bio into one accent-free field for search.
+
+        Never the e-mail address: the API does not show it, so a search must not reveal it
+        either (?search=part-of-an-address would tell who has it).
+        """
         parts = [
             self.user.get_full_name(),
-            self.user.email,
             self.position,
             self.city.name,
             self.bio,

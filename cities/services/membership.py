@@ -1,5 +1,6 @@
 """Membership applications: a municipality asks to join the network, a coordinator decides."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -17,6 +18,22 @@ def member_city_of(municipality: Municipality) -> City | None:
     return City.objects.filter(
         Q(municipality=municipality) | Q(ine_code=municipality.ine_code)
     ).first()
+
+
+def lock_user(user) -> None:
+    """Lock the user's row until the transaction ends.
+
+    A request to join a city and a membership application take this lock before they
+    check for each other, so two sent at the same moment are decided one after the other.
+    """
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
+def asked_to_join(technician: Technician) -> str:
+    """Why a user with a pending request to join a city may not apply for membership."""
+    return _(
+        "You asked to join %(city)s. Wait for its decision before applying for membership."
+    ) % {"city": technician.city.name}
 
 
 def pending_application_of(municipality: Municipality) -> MembershipApplication | None:

@@ -7,13 +7,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import notifications
-from ..models import City, ExpertiseArea, Technician, TechnicianArea
+from ..models import City, ExpertiseArea, MembershipApplication, Technician, TechnicianArea
 from ..text import fold
+from .membership import lock_user
+
+
+def applied_for_membership(application: MembershipApplication) -> str:
+    """Why a user whose membership application is pending may not ask to join a city."""
+    return _(
+        "You applied for membership on behalf of %(name)s. Wait for the coordinators' "
+        "decision before asking to join a city."
+    ) % {"name": application.municipality.name}
 
 
 @transaction.atomic
 def request_to_join(user, city: City, position: str) -> Technician:
-    """Ask to become a technician of `city`; the request waits for its admins or a coordinator."""
+    """Ask to become a technician of `city`; the request waits for its admins or a coordinator.
+
+    Refused while the user's membership application waits for its decision: approving it
+    makes them the admin of another city.
+    """
+    from ..permissions import pending_application
+
+    lock_user(user)
+    if (application := pending_application(user)) is not None:
+        raise ValidationError(applied_for_membership(application), code="application_pending")
     technician, created = Technician.objects.get_or_create(
         user=user,
         defaults={"city": city, "position": position, "approved": False},

@@ -29,8 +29,9 @@ from ..permissions import (
     can_edit_city,
     can_manage_membership,
     can_view_technicians,
+    pending_application,
 )
-from ..services.membership import approve_application, decline_application
+from ..services.membership import approve_application, asked_to_join, decline_application
 from ..text import fold
 
 CITIES_PER_PAGE = 25
@@ -154,10 +155,19 @@ def apply_refusal(user) -> dict:
         reason = _("Coordinators decide membership applications; they do not submit them.")
         return {"reason": reason, "needs_verified_email": False}
     technician = getattr(user, "technician", None)
+    if technician is not None and not technician.approved:
+        reason = asked_to_join(technician)
+        return {"reason": reason, "needs_verified_email": False}
     if technician is not None:
         reason = _(
             "You are already registered with %(city)s. A technician acts for one city only."
         ) % {"city": technician.city}
+        return {"reason": reason, "needs_verified_email": False}
+    if (application := pending_application(user)) is not None:
+        reason = _(
+            "You already have a pending application for %(name)s; wait for its "
+            "decision before applying again."
+        ) % {"name": application.municipality.name}
         return {"reason": reason, "needs_verified_email": False}
     reason = _("Verify your e-mail address before applying.")
     return {"reason": reason, "needs_verified_email": True}
@@ -219,7 +229,12 @@ def decide(request, application, decision: str, reason: str) -> None:
 
 @login_required
 def membership_mine(request):
-    """Any signed-in user: the status of their own applications."""
+    """Any signed-in user: the status of their own applications; the one waiting for a
+    decision comes first, or else the offer to apply if they may."""
     mine = applications().filter(applicant=request.user).order_by("-created_at")
-    context = {"applications": mine, "can_apply": can_apply_for_membership(request.user)}
+    context = {
+        "applications": mine,
+        "pending": pending_application(request.user),
+        "can_apply": can_apply_for_membership(request.user),
+    }
     return render(request, "cities/directory/membership_mine.html", context)

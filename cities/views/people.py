@@ -19,6 +19,7 @@ from ..permissions import (
     can_approve_technician,
     can_request_to_join,
     can_view_technicians,
+    pending_application,
 )
 from ..services import people
 
@@ -30,8 +31,8 @@ LANGUAGE_NAMES = dict(Language.choices)
 def technician_request(request):
     """A verified user without a city asks to join one; a pending request shows its state."""
     own = Technician.objects.select_related("city").filter(user_id=request.user.pk).first()
-    if own is not None and not own.approved and request.method != "POST":
-        return render(request, "cities/people/technician_request.html", {"pending": own})
+    if own is not None and not own.approved:
+        return pending_request(request, own)
     if not can_request_to_join(request.user):
         raise PermissionDenied(refusal_to_join(request.user, own))
     form = JoinCityForm(request.POST or None)
@@ -50,6 +51,19 @@ def technician_request(request):
     return render(request, "cities/people/technician_request.html", {"form": form})
 
 
+def pending_request(request, own: Technician):
+    """The page of a request waiting for its decision; a second request (a form sent again
+    from another tab, say) is not sent, and the page says why."""
+    if request.method == "POST":
+        messages.info(
+            request,
+            _("Your request to join %(city)s is already pending; it was not sent again.")
+            % {"city": own.city.name},
+        )
+        return redirect("cities:technician-request")
+    return render(request, "cities/people/technician_request.html", {"pending": own})
+
+
 def refusal_to_join(user, own: Technician | None) -> str:
     if is_coordinator(user):
         return _("Coordinators act for the whole network and do not join a city.")
@@ -57,6 +71,8 @@ def refusal_to_join(user, own: Technician | None) -> str:
         return _("You already belong to %(city)s.") % {"city": own.city.name}
     if own is not None:
         return _("You already asked to join %(city)s.") % {"city": own.city.name}
+    if (application := pending_application(user)) is not None:
+        return people.applied_for_membership(application)
     return _("Verify your e-mail address before asking to join a city.")
 
 

@@ -8,12 +8,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from ..permissions import is_member
+from ..permissions import can_use_api_token
 
 
 @login_required
 def api_token(request):
-    if not is_member(request.user):
+    if not can_use_api_token(request.user):
         raise PermissionDenied(_("API tokens are for the network's members."))
     token = Token.objects.filter(user=request.user).first()
     if request.method == "POST":

@@ -129,6 +129,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 # E-mail addresses are unique regardless of case; reset mails go to verified addresses only.
 ACCOUNT_ADAPTER = "cities.adapters.AccountAdapter"
+# allauth names the user ("Signed in as ...") by full name or e-mail address, not username.
+ACCOUNT_USER_DISPLAY = "cities.adapters.user_display"
 # A reset asked for an unknown (or unverified) address sends nothing: the page says the same.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # Counted in the shared cache (CACHES below), so every web process sees the same attempts.

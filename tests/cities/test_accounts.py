@@ -12,6 +12,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
@@ -234,6 +235,22 @@ def test_a_correct_login_before_the_limit_signs_in(client, db):
     response = log_in(client, "ana@example.org", PASSWORD)
     assert response.status_code == 302
     assert response.wsgi_request.user.email == "ana@example.org"
+
+
+@pytest.mark.parametrize(
+    ("names", "shown"),
+    [({"first_name": "Ana", "last_name": "Gómez"}, "Ana Gómez"), ({}, "ana@example.org")],
+)
+def test_the_sign_in_message_names_the_person_not_the_username(db, names, shown):
+    """Regression: "Successfully signed in as coordinator" (the username)."""
+    user = account("ana@example.org")
+    fields = {"username": "coordinator", "first_name": "", "last_name": "", **names}
+    get_user_model().objects.filter(pk=user.pk).update(**fields)
+    client = Client(headers={"accept-language": "en"})
+    response = log_in(client, "ana@example.org", PASSWORD)
+    assert response.status_code == 302
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert messages == [f"Successfully signed in as {shown}."]
 
 
 # --- two-factor sign-in with TOTP --------------------------------------------------------

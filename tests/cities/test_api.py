@@ -249,6 +249,39 @@ def test_profile_patch_names_a_wrong_language_and_saves_nothing(cast):
     assert technician.position == ""
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"languages": []}, "languages"),
+        ({"languages": None}, "languages"),
+        ({"position": ""}, "position"),
+        ({"position": "x" * 201}, "position"),
+        ({"areas": ["knitting"]}, "areas"),
+    ],
+)
+def test_profile_patch_is_validated_as_the_profile_form_is(cast, changes, field):
+    """Regression: {"languages": []} was accepted, although the form requires a language."""
+    technician = technician_of(cast.owner)
+    technician.position, technician.languages = "Técnica de datos", "es,en"
+    technician.save()
+    response = cast.api_client("owner").patch(
+        f"/api/v1/technicians/{technician.pk}/", {"areas": ["data"], **changes}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {field}
+    technician.refresh_from_db()
+    assert (technician.position, technician.languages) == ("Técnica de datos", "es,en")
+    assert not technician.areas.exists()
+
+
+def test_an_empty_language_list_is_refused_with_the_forms_message(cast):
+    technician = technician_of(cast.owner)
+    response = cast.api_client("owner").patch(
+        f"/api/v1/technicians/{technician.pk}/", {"languages": []}, format="json"
+    )
+    assert response.json() == {"languages": ["Choose at least one language you work in."]}
+
+
 def test_technicians_filter_by_city_area_language_and_group(cast, group):
     owner, other = technician_of(cast.owner), technician_of(cast.other)
     TechnicianArea.objects.create(technician=owner, area=ExpertiseArea.ENERGY)
@@ -275,6 +308,16 @@ def test_technician_search_ignores_accents(cast):
     client = cast.api_client("other")
     found = client.get("/api/v1/technicians/", {"search": "innovacion"}).json()["results"]
     assert [t["id"] for t in found] == [technician.pk]
+
+
+def test_technician_search_does_not_match_email_addresses(cast):
+    """Privacy: the API never shows addresses, so ?search= must not reveal who has one."""
+    cast.owner.email = "zubizarreta.lopez@ayto.example.org"
+    cast.owner.save()
+    technician_of(cast.owner).save()
+    client = cast.api_client("other")
+    for term in ["zubizarreta", "ayto.example.org", "zubizarreta.lopez@ayto.example.org"]:
+        assert client.get("/api/v1/technicians/", {"search": term}).json()["results"] == []
 
 
 # --- working groups ---------------------------------------------------------------
@@ -635,6 +678,44 @@ def test_meetings_filter_by_group_kind_status_and_dates(cast, meeting):
     in_a_month = (now + timedelta(days=30)).date().isoformat()
     assert ids(after=now.isoformat(), before=in_a_month) == {meeting.pk}
     assert client.get("/api/v1/meetings/", {"after": "yesterday"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("url", "param", "value"),
+    [
+        ("/api/v1/working-groups/", "active", "maybe"),
+        ("/api/v1/working-groups/", "area", "knitting"),
+        ("/api/v1/cities/", "size_band", "huge"),
+        ("/api/v1/cities/", "tier", "gold"),
+        ("/api/v1/technicians/", "city", "atlantis"),
+        ("/api/v1/technicians/", "group", "no-such-group"),
+        ("/api/v1/technicians/", "language", "xx"),
+        ("/api/v1/meetings/", "group", "no-such-group"),
+        ("/api/v1/meetings/", "status", "postponed"),
+        ("/api/v1/meetings/", "after", "yesterday"),
+    ],
+)
+def test_an_invalid_filter_value_is_a_400_naming_the_parameter(cast, group, url, param, value):
+    """Regression: ?active=maybe answered 200 with every group, as if no filter were given."""
+    response = cast.api_client("owner").get(url, {param: value})
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {param}
+
+
+@pytest.mark.parametrize(
+    ("value", "slugs"),
+    [
+        ("TRUE", {"movilidad"}),
+        ("1", {"movilidad"}),
+        ("0", {"energia"}),
+        ("False", {"energia"}),
+        ("", {"movilidad", "energia"}),
+    ],
+)
+def test_the_active_filter_reads_true_and_false_in_any_case_or_1_and_0(cast, group, value, slugs):
+    WorkingGroupFactory(name="Energía", slug="energia", area="energy", is_active=False)
+    response = APIClient().get("/api/v1/working-groups/", {"active": value})
+    assert {g["slug"] for g in response.json()["results"]} == slugs
 
 
 # --- authentication ------------------------------------------------------------------

@@ -198,6 +198,63 @@ def test_search_ignores_accents(cast):
     assert city_names(client.get(reverse("cities:city-list"), {"q": "MÓSTO"})) == ["Móstoles"]
 
 
+@pytest.mark.parametrize(
+    ("name", "folded"),
+    [
+        ("Móstoles", "mostoles"),
+        ("Vitoria-Gasteiz", "vitoria gasteiz"),
+        ("L'Hospitalet de Llobregat", "l hospitalet de llobregat"),
+        ("Araba/Álava", "araba alava"),
+        ("  A Coruña  (La) ", "a coruna la"),
+    ],
+)
+def test_fold_strips_accents_and_turns_punctuation_into_single_spaces(name, folded):
+    assert fold(name) == folded
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("vitoria gasteiz", ["Vitoria-Gasteiz"]),
+        ("Vitoria-Gasteiz", ["Vitoria-Gasteiz"]),
+        ("gasteiz vitoria", ["Vitoria-Gasteiz"]),
+        ("castro urdiales", ["Castro-Urdiales"]),
+        ("castro-urdiales", ["Castro-Urdiales"]),
+        ("l hospitalet", ["L'Hospitalet de Llobregat"]),
+        ("l'hospitalet", ["L'Hospitalet de Llobregat"]),
+        ("Mostoles", ["Móstoles"]),
+        ("MÓSTO", ["Móstoles"]),
+        ("vitoria madrid", []),
+    ],
+)
+def test_the_page_and_the_api_search_names_alike(cast, query, found):
+    """Regression: ?q=vitoria gasteiz found nothing on the page, while the API found it."""
+    for name in ("Vitoria-Gasteiz", "Castro-Urdiales", "L'Hospitalet de Llobregat"):
+        CityFactory(name=name)
+    client = cast.client("anonymous")
+    assert city_names(client.get(reverse("cities:city-list"), {"q": query})) == found
+    api = client.get("/api/v1/cities/", {"search": query}).json()["results"]
+    assert [city["name"] for city in api] == found
+
+
+def test_a_migration_refolds_the_stored_names(cast, municipalities):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from cities.models import Municipality, WorkingGroup
+
+    city = CityFactory(name="Castro-Urdiales")
+    group = WorkingGroupFactory(name="Datos/Open Data")
+    City.objects.filter(pk=city.pk).update(search_name="castro-urdiales")
+    WorkingGroup.objects.filter(pk=group.pk).update(search_name="datos/open data")
+    Municipality.objects.filter(pk="01059").update(search_name="vitoria-gasteiz")
+    import_module("cities.migrations.0006_fold_punctuation").forwards(apps, None)
+    assert City.objects.get(pk=city.pk).search_name == "castro urdiales"
+    assert WorkingGroup.objects.get(pk=group.pk).search_name == "datos open data"
+    assert Municipality.objects.get(pk="01059").search_name == "vitoria gasteiz"
+
+
 def test_filters_by_region_province_size_and_tier(cast):
     CityFactory(name="Bilbao", region="País Vasco", province="Bizkaia", population=350_000)
     CityFactory(name="Getxo", region="País Vasco", province="Bizkaia", population=75_000)

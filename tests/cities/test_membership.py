@@ -175,6 +175,17 @@ def test_municipality_search_ignores_accents(applicant, municipalities):
     assert "Móstoles (Madrid)" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("query", "ine_code"),
+    [("vitoria gasteiz", "01059"), ("Vitoria-Gasteiz", "01059"), ("castro urdiales", "39020")],
+)
+def test_municipality_search_ignores_hyphens(applicant, municipalities, query, ine_code):
+    response = signed_in(applicant).get(
+        reverse("cities:membership-apply"), {"municipality_q": query}
+    )
+    assert [m.ine_code for m in response.context["form"].matches] == [ine_code]
+
+
 def test_municipality_search_puts_exact_names_first_and_finds_ine_codes(applicant, municipalities):
     client = signed_in(applicant)
     url = reverse("cities:membership-apply")
@@ -235,9 +246,20 @@ def test_a_declined_municipality_may_apply_again(applicant, municipalities):
 def test_an_applicant_waits_for_the_decision_before_applying_again(applicant, municipalities):
     application_for(applicant, BUJALANCE)
     response = apply(signed_in(applicant))
-    assert response.status_code == 200
-    assert "Bujalance" in str(response.context["form"].non_field_errors())
+    assert response.status_code == 403
+    assert "pending application for Bujalance" in response.context["reason"]
     assert MembershipApplication.objects.count() == 1
+
+
+def test_the_form_refuses_a_second_pending_application(applicant, municipalities):
+    """Two tabs: the second submission passes the page's check, the form still refuses it."""
+    from cities.forms.directory import MembershipApplicationForm
+
+    application_for(applicant, BUJALANCE)
+    data = {"municipality": ALCALA, "applicant_position": "Jefa", "motivation": "Datos."}
+    form = MembershipApplicationForm(data, query="alcala", applicant=applicant)
+    assert not form.is_valid()
+    assert "Bujalance" in str(form.non_field_errors())
 
 
 def test_the_municipality_must_be_picked_not_typed(applicant, municipalities):
@@ -252,6 +274,87 @@ def test_position_and_motivation_are_required(applicant, municipalities):
     response = apply(signed_in(applicant), applicant_position="", motivation="")
     assert set(response.context["form"].errors) == {"applicant_position", "motivation"}
     assert not MembershipApplication.objects.exists()
+
+
+# -- one request at a time: an application or a request to join a city ----------------------
+
+
+def test_an_applicant_waiting_for_a_decision_cannot_ask_to_join_a_city(
+    cast, applicant, municipalities
+):
+    application_for(applicant)
+    client = signed_in(applicant)
+    refused = client.get(reverse("cities:technician-request"))
+    assert refused.status_code == 403
+    assert "on behalf of Alcalá de Henares" in refused.content.decode()
+    data = {"city": cast.owner_city.pk, "position": "Técnica"}
+    refused = client.post(reverse("cities:technician-request"), data)
+    assert refused.status_code == 403
+    assert not Technician.objects.filter(user=applicant).exists()
+
+
+def test_a_user_who_asked_to_join_a_city_cannot_apply_for_membership(
+    cast, applicant, municipalities
+):
+    Technician.objects.create(user=applicant, city=cast.owner_city, position="Técnica")
+    client = signed_in(applicant)
+    refused = client.get(reverse("cities:membership-apply"))
+    assert refused.status_code == 403
+    assert "You asked to join Granada" in refused.context["reason"]
+    assert apply(client).status_code == 403
+    assert not MembershipApplication.objects.exists()
+
+
+def test_requesting_to_join_is_refused_by_the_service_while_an_application_waits(
+    cast, applicant, municipalities
+):
+    from django.core.exceptions import ValidationError
+
+    from cities.services.people import request_to_join
+
+    application_for(applicant)
+    with pytest.raises(ValidationError, match="Alcalá de Henares"):
+        request_to_join(applicant, cast.owner_city, "Técnica")
+    assert not Technician.objects.filter(user=applicant).exists()
+
+
+@pytest.mark.parametrize("when", ["clean", "save"])
+def test_the_application_form_refuses_an_applicant_who_asked_to_join_a_city(
+    cast, applicant, municipalities, when
+):
+    """The page refuses first; the form checks again, and again under the user's lock for a
+    request to join sent at the same moment."""
+    from cities.forms.directory import MembershipApplicationForm
+
+    data = {"municipality": ALCALA, "applicant_position": "Jefa", "motivation": "Datos."}
+    form = MembershipApplicationForm(data, query="alcala", applicant=applicant)
+    if when == "save":
+        assert form.is_valid()
+    Technician.objects.create(user=applicant, city=cast.owner_city, position="Técnica")
+    if when == "clean":
+        assert not form.is_valid()
+    else:
+        assert form.save() is None
+    assert "You asked to join Granada" in str(form.non_field_errors())
+    assert not MembershipApplication.objects.exists()
+
+
+def test_the_testers_path_apply_then_ask_to_join_then_approve(cast, applicant, municipalities):
+    """Regression: the request to join Granada went through, and approval then failed."""
+    client = signed_in(applicant)
+    assert apply(client).status_code == 302
+    data = {"city": cast.owner_city.pk, "position": "Técnica"}
+    assert client.post(reverse("cities:technician-request"), data).status_code == 403
+    application = MembershipApplication.objects.get(applicant=applicant)
+    cast.client("coordinator").post(decide_url(application), {"decision": "approve"})
+    application.refresh_from_db()
+    assert application.status == Status.APPROVED
+    assert Technician.objects.get(user=applicant).city.ine_code == ALCALA
+
+
+def test_a_declined_applicant_may_ask_to_join_a_city(cast, applicant, municipalities):
+    application_for(applicant, status=Status.DECLINED, decision_reason="Incompleta")
+    assert signed_in(applicant).get(reverse("cities:technician-request")).status_code == 200
 
 
 # -- deciding --------------------------------------------------------------------------------
@@ -395,6 +498,21 @@ def test_applicants_see_only_their_own_applications(applicant, municipalities):
     application_for(verified_user(), ALCALA)
     body = signed_in(applicant).get(reverse("cities:membership-mine")).content.decode()
     assert "Bujalance" in body and "Alcalá" not in body
+
+
+def test_my_applications_shows_the_pending_one_instead_of_the_offer_to_apply(
+    applicant, municipalities
+):
+    client = signed_in(applicant)
+    offer = f'href="{reverse("cities:membership-apply")}"'
+    before = client.get(reverse("cities:membership-mine"))
+    assert offer in before.content.decode() and before.context["pending"] is None
+    application = application_for(applicant, BUJALANCE)
+    page = client.get(reverse("cities:membership-mine"))
+    assert page.context["pending"] == application
+    main = page.content.decode().split("</header>", 1)[1]  # the page, not the menu
+    assert "Your application for Bujalance" in main and "waiting for the coordinators" in main
+    assert offer not in main
 
 
 # -- end to end ------------------------------------------------------------------------------

@@ -133,13 +133,19 @@ def test_a_verified_user_asks_to_join_a_city(cast, applicant):
     assert city_of(applicant) is None  # not before it is approved
 
 
-def test_a_pending_request_shows_its_state_and_cannot_be_sent_twice(cast, pending, applicant):
+def test_a_pending_request_shows_its_state_and_a_second_one_is_not_sent(cast, pending, applicant):
     client = client_for(applicant)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     page = client.get(reverse("cities:technician-request"))
     assert page.status_code == 200
     assert page.context["pending"] == pending
     data = {"city": cast.other_city.pk, "position": "Otra"}
-    assert client.post(reverse("cities:technician-request"), data).status_code == 403
+    response = client.post(reverse("cities:technician-request"), data, follow=True)
+    assert response.redirect_chain == [(reverse("cities:technician-request"), 302)]
+    assert response.context["pending"] == pending
+    assert [str(m) for m in response.context["messages"]] == [
+        "Your request to join Granada is already pending; it was not sent again."
+    ]
     assert Technician.objects.get(user=applicant).city == cast.owner_city
 
 
@@ -418,6 +424,30 @@ def test_search_ignores_accents_and_case(cast):
     assert listed(directory(cast.owner, q="MOSTOLES")) == [Technician.objects.get(user=cast.other)]
     assert listed(directory(cast.owner, q="trafico granada")) == [owner]
     assert listed(directory(cast.owner, q="tráfico móstoles")) == []
+
+
+def test_search_does_not_match_email_addresses(cast):
+    """Privacy: the directory shows no addresses, so a search must not reveal who has one."""
+    cast.owner.email = "zubizarreta.lopez@ayto.example.org"
+    cast.owner.save()
+    owner = Technician.objects.get(user=cast.owner)
+    owner.save()
+    assert listed(directory(cast.other, q="zubizarreta")) == []
+    assert listed(directory(cast.other, q="ayto.example")) == []
+    assert "zubizarreta" not in owner.search_text
+
+
+def test_a_migration_drops_the_addresses_from_the_stored_search_text(cast):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    owner = Technician.objects.get(user=cast.owner)
+    Technician.objects.filter(pk=owner.pk).update(search_text=f"{owner.search_text} x@mail.org")
+    import_module("cities.migrations.0005_search_text_without_email").forwards(apps, None)
+    migrated = Technician.objects.get(pk=owner.pk).search_text
+    owner.refresh_search_text()  # what saving the technician now stores
+    assert migrated == owner.search_text and "mail.org" not in migrated
 
 
 def test_search_finds_area_names_in_the_readers_language(cast):

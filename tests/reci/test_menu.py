@@ -9,8 +9,8 @@ from cities.models import Technician
 from tests.factories import TechnicianFactory, UserFactory
 
 EVERYONE = ["cities:city-list", "cities:group-list", "twins:package-list", "api-docs"]
-MEMBERS = ["cities:technician-list", "cities:meeting-list", "cities:calendar-settings"]
-SIGNED_IN = ["api-token", "account_email", "account_change_password", "mfa_index"]
+MEMBERS = ["cities:technician-list", "cities:meeting-list", "cities:calendar-settings", "api-token"]
+SIGNED_IN = ["account_email", "account_change_password", "mfa_index"]
 NEWCOMERS = ["cities:technician-request", "cities:membership-apply", "cities:membership-mine"]
 
 
@@ -65,8 +65,40 @@ def test_newcomer_is_offered_to_join_a_city_or_apply(client, db):
     assert menu_links(client, UserFactory()) == expected(EVERYONE, SIGNED_IN, NEWCOMERS)
 
 
+def test_an_applicant_waiting_for_a_decision_is_offered_only_their_applications(
+    client, municipalities
+):
+    from cities.models import MembershipApplication
+
+    user = UserFactory()
+    MembershipApplication.objects.create(
+        municipality=municipalities.get(pk="28005"),
+        applicant=user,
+        applicant_position="Jefa",
+        tier="full",
+    )
+    assert menu_links(client, user) == expected(EVERYONE, SIGNED_IN, ["cities:membership-mine"])
+
+
 def test_pending_technician_sees_no_member_pages(client, unapproved_technician):
     assert menu_links(client, unapproved_technician) == expected(EVERYONE, SIGNED_IN)
+
+
+def verified_newcomer():
+    from allauth.account.models import EmailAddress
+
+    user = UserFactory()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.mark.parametrize("who", ["newcomer", "pending", "owner", "coordinator"])
+def test_every_link_of_the_menu_opens_for_its_reader(client, cast, unapproved_technician, who):
+    """Regression: a newcomer's menu offered "API token", whose page answered 403."""
+    users = {"newcomer": verified_newcomer(), "pending": unapproved_technician, **cast.users()}
+    for name in menu_links(client, users[who]):
+        response = client.get(reverse(name))
+        assert response.status_code in {200, 302}, (name, response.status_code)
 
 
 def test_menu_reads_the_role_once_per_request(client, cast):
