@@ -194,15 +194,16 @@ def change_meeting(
 def save_minutes(meeting: Meeting, text: str, *, publish: bool = False) -> Meeting:
     """Save the minutes; publishing them shows them to members and tells the invitees.
 
-    Corrections to minutes already published are saved without a second notice.
+    Corrections to minutes already published are saved without a second notice; they are
+    what members read, so they are never blank.
     """
     meeting = _locked(meeting)
     meeting.minutes = text.strip()
+    if (publish or meeting.minutes_published) and not meeting.minutes:
+        raise ValidationError({"minutes": _("Write the minutes before publishing them.")})
     fields = ["minutes", "updated_at"]
     first_publication = publish and not meeting.minutes_published
     if first_publication:
-        if not meeting.minutes:
-            raise ValidationError({"minutes": _("Write the minutes before publishing them.")})
         meeting.minutes_published_at = timezone.now()
         fields.append("minutes_published_at")
     meeting.save(update_fields=fields)

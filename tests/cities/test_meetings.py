@@ -604,6 +604,20 @@ def test_empty_minutes_cannot_be_published(cast, past_meeting, notices):
     notices.assert_not_called()
 
 
+@pytest.mark.parametrize("data", [{"minutes": "  ", "publish": "1"}, {"minutes": "  "}])
+def test_published_minutes_cannot_be_blanked(cast, past_meeting, notices, data):
+    """Regression: publishing blank minutes again said "published" and emptied them."""
+    workflow.save_minutes(past_meeting, "Se acordó X.", publish=True)
+    response = cast.client("coordinator").post(url("meeting-minutes", past_meeting.pk), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["minutes"] == [
+        "Write the minutes before publishing them."
+    ]
+    past_meeting.refresh_from_db()
+    assert past_meeting.minutes == "Se acordó X."
+    assert past_meeting.minutes_published
+
+
 @pytest.mark.parametrize("name", ["virus.exe", "page.html", "script.js", "no-extension"])
 def test_attachment_of_a_program_or_web_page_is_refused_naming_the_type(cast, meeting, name):
     """Regression: .exe and .html files were stored and served to every member."""
