@@ -198,6 +198,10 @@ def save_minutes(meeting: Meeting, text: str, *, publish: bool = False) -> Meeti
     what members read, so they are never blank.
     """
     meeting = _locked(meeting)
+    if meeting.is_cancelled:
+        raise ValidationError(_("A cancelled meeting has no minutes."))
+    if publish and not has_taken_place(meeting):
+        raise ValidationError(_("Minutes are published once the meeting has taken place."))
     meeting.minutes = text.strip()
     if (publish or meeting.minutes_published) and not meeting.minutes:
         raise ValidationError({"minutes": _("Write the minutes before publishing them.")})
@@ -214,6 +218,11 @@ def save_minutes(meeting: Meeting, text: str, *, publish: bool = False) -> Meeti
 
 def has_started(meeting: Meeting) -> bool:
     return meeting.starts_at is not None and meeting.starts_at <= timezone.now()
+
+
+def has_taken_place(meeting: Meeting) -> bool:
+    """Held, as far as the portal knows: at a confirmed time that has come, not cancelled."""
+    return meeting.status == Meeting.Status.SCHEDULED and has_started(meeting)
 
 
 def invitees(meeting: Meeting):

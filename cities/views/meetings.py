@@ -333,6 +333,9 @@ def meeting_attendance(request, pk: int):
 @login_required
 def meeting_minutes(request, pk: int):
     meeting = get_meeting(request, pk, manage=True)
+    if meeting.is_cancelled:
+        messages.error(request, _("A cancelled meeting has no minutes."))
+        return redirect("cities:meeting-detail", pk=meeting.pk)
     form = MinutesForm(posted(request), initial={"minutes": meeting.minutes})
     if request.method == "POST" and form.is_valid():
         publish = "publish" in request.POST
@@ -346,4 +349,5 @@ def meeting_minutes(request, pk: int):
             else:
                 messages.success(request, _("The minutes were saved."))
             return redirect("cities:meeting-detail", pk=meeting.pk)
-    return page(request, "minutes.html", {"meeting": meeting, "form": form})
+    context = {"meeting": meeting, "form": form, "can_publish": workflow.has_taken_place(meeting)}
+    return page(request, "minutes.html", context)

@@ -618,6 +618,56 @@ def test_published_minutes_cannot_be_blanked(cast, past_meeting, notices, data):
     assert past_meeting.minutes_published
 
 
+def make_polling(meeting) -> Meeting:
+    meeting.status, meeting.starts_at, meeting.ends_at = Meeting.Status.SCHEDULING, None, None
+    meeting.save()
+    return meeting
+
+
+def make_cancelled(meeting) -> Meeting:
+    meeting.status, meeting.cancellation_reason = Meeting.Status.CANCELLED, "Huelga"
+    meeting.save()
+    return meeting
+
+
+@pytest.mark.parametrize("finding_a_date", [False, True], ids=["future", "finding a date"])
+def test_minutes_are_published_only_once_the_meeting_has_taken_place(
+    cast, meeting, notices, django_capture_on_commit_callbacks, finding_a_date
+):
+    """Regression: minutes of a future meeting were published and announced to everyone."""
+    unheld = make_polling(meeting) if finding_a_date else meeting
+    client = cast.client("coordinator")
+    minutes_url = url("meeting-minutes", unheld.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(minutes_url, {"minutes": "Se acordó X.", "publish": "1"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "Minutes are published once the meeting has taken place."
+    ]
+    unheld.refresh_from_db()
+    assert (unheld.minutes, unheld.minutes_published) == ("", False)
+    notices.assert_not_called()
+    assert "Save and publish" not in client.get(minutes_url).content.decode()
+    # A draft may still be written ahead.
+    assert client.post(minutes_url, {"minutes": "Borrador"}).status_code == 302
+    unheld.refresh_from_db()
+    assert (unheld.minutes, unheld.minutes_published) == ("Borrador", False)
+
+
+def test_a_cancelled_meeting_has_no_minutes(cast, past_meeting, notices):
+    """Regression: the minutes of a cancelled meeting were published to every invitee."""
+    make_cancelled(past_meeting)
+    client = cast.client("coordinator")
+    for data in ({"minutes": "Se acordó X.", "publish": "1"}, {"minutes": "Borrador"}):
+        response = client.post(url("meeting-minutes", past_meeting.pk), data, follow=True)
+        assert "A cancelled meeting has no minutes." in response.content.decode()
+    with pytest.raises(ValidationError, match="A cancelled meeting has no minutes."):
+        workflow.save_minutes(past_meeting, "Se acordó X.", publish=True)
+    past_meeting.refresh_from_db()
+    assert (past_meeting.minutes, past_meeting.minutes_published) == ("", False)
+    notices.assert_not_called()
+
+
 @pytest.mark.parametrize("name", ["virus.exe", "page.html", "script.js", "no-extension"])
 def test_attachment_of_a_program_or_web_page_is_refused_naming_the_type(cast, meeting, name):
     """Regression: .exe and .html files were stored and served to every member."""
