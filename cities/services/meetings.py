@@ -48,8 +48,13 @@ def create_meeting(*, created_by, slots: list[Slot] | None = None, **fields) -> 
     With `slots`, the meeting is scheduling and has no time until a slot is confirmed.
     """
     meeting = Meeting(created_by=created_by, **fields)
+    check_cancellation_reason(meeting, None, meeting.cancellation_reason)
     if slots:
-        meeting.starts_at = meeting.ends_at = None
+        if meeting.starts_at or meeting.ends_at:
+            field = "starts_at" if meeting.starts_at else "ends_at"
+            raise ValidationError(
+                {field: _("Give either a fixed time or dates to choose from, not both.")}
+            )
         meeting.status = Meeting.Status.SCHEDULING
     else:
         meeting.status = Meeting.Status.SCHEDULED
@@ -104,6 +109,17 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
     meeting = _locked(meeting)
     if meeting.is_cancelled:
         raise ValidationError(_("A cancelled meeting cannot be changed."))
+    if meeting.status == Meeting.Status.SCHEDULING:
+        for name in ("starts_at", "ends_at"):
+            if changes.get(name):
+                raise ValidationError(
+                    {
+                        name: _(
+                            "This meeting is looking for a date: it gets its time when one of "
+                            "its proposed dates is confirmed."
+                        )
+                    }
+                )
     before = {name: getattr(meeting, name) for name in CALENDAR_FIELDS}
     for name, value in changes.items():
         setattr(meeting, name, value)
@@ -166,6 +182,7 @@ def change_meeting(
     service the pages call, so sequence numbers and notices do not depend on the client.
     """
     meeting = _locked(meeting)
+    check_cancellation_reason(meeting, status, cancellation_reason)
     if status is None or status == meeting.status:
         return update_meeting(meeting, **changes) if changes else meeting
     if status == Meeting.Status.CANCELLED:
@@ -188,6 +205,23 @@ def change_meeting(
             % {"old": meeting.get_status_display(), "new": Meeting.Status(status).label}
         }
     )
+
+
+def check_cancellation_reason(meeting: Meeting, status: str | None, reason: str) -> None:
+    """A reason goes only with the change that cancels the meeting; it is never dropped silently."""
+    if not reason:
+        return
+    if meeting.is_cancelled:
+        raise ValidationError({"cancellation_reason": _("This meeting is already cancelled.")})
+    if status != Meeting.Status.CANCELLED:
+        raise ValidationError(
+            {
+                "cancellation_reason": _(
+                    "A reason for cancelling is given only with the status “cancelled”, which "
+                    "cancels the meeting."
+                )
+            }
+        )
 
 
 @transaction.atomic

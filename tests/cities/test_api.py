@@ -502,6 +502,90 @@ def test_a_poll_is_confirmed_at_one_of_its_dates_only(cast, group, monkeypatch):
     assert notices == ["confirmed"]
 
 
+def create_poll(client, group) -> int:
+    poll = meeting_body(group, status="scheduling", slots=[slot_body(5), slot_body(6)])
+    del poll["starts_at"], poll["ends_at"]
+    return client.post("/api/v1/meetings/", poll, format="json").json()["id"]
+
+
+@pytest.mark.parametrize("fields", [("starts_at", "ends_at"), ("ends_at",)])
+def test_a_poll_gets_its_time_only_by_confirming_a_proposed_date(cast, group, monkeypatch, fields):
+    """Regression: a PATCH of a time kept the poll "scheduling" with a time, and SEQUENCE 1."""
+    client = cast.api_client("coordinator")
+    pk = create_poll(client, group)
+    notices = record_notices(monkeypatch)
+    time = {name: value for name, value in slot_body(5).items() if name in fields}
+    response = client.patch(f"/api/v1/meetings/{pk}/", time, format="json")
+    assert response.status_code == 400
+    assert "one of its proposed dates is confirmed" in response.json()[fields[0]][0]
+    poll = Meeting.objects.get(pk=pk)
+    assert (poll.status, poll.starts_at, poll.ends_at, poll.sequence) == (
+        "scheduling",
+        None,
+        None,
+        0,
+    )
+    assert notices == []
+
+
+def test_a_new_meeting_has_a_time_or_proposed_dates_not_both(cast, group, monkeypatch):
+    notices = record_notices(monkeypatch)
+    body = meeting_body(group, status="scheduling", slots=[slot_body(5), slot_body(6)])
+    response = cast.api_client("coordinator").post("/api/v1/meetings/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "starts_at": ["Give either a fixed time or dates to choose from, not both."]
+    }
+    assert not Meeting.objects.exists()
+    assert notices == []
+
+
+NOT_CANCELLING = (
+    "A reason for cancelling is given only with the status “cancelled”, which cancels the meeting."
+)
+
+
+def test_a_reason_for_cancelling_is_refused_unless_the_meeting_is_cancelled(
+    cast, group, meeting, monkeypatch
+):
+    """Regression: the reason was dropped silently (or stored on a meeting still on)."""
+    notices = record_notices(monkeypatch)
+    client = cast.api_client("coordinator")
+    url = f"/api/v1/meetings/{meeting.pk}/"
+    reason = {"cancellation_reason": "Huelga"}
+    for body in (reason, {**reason, "title": "Otro"}, {**reason, "status": "scheduled"}):
+        response = client.patch(url, body, format="json")
+        assert response.status_code == 400, body
+        assert response.json() == {"cancellation_reason": [NOT_CANCELLING]}
+    created = client.post("/api/v1/meetings/", meeting_body(group, **reason), format="json")
+    assert created.json() == {"cancellation_reason": [NOT_CANCELLING]}
+    meeting.refresh_from_db()
+    assert (meeting.title, meeting.cancellation_reason, meeting.sequence) == (
+        "Plan de trabajo 2027",
+        "",
+        0,
+    )
+    assert Meeting.objects.count() == 1
+    assert notices == []
+
+
+def test_a_cancelled_meeting_is_not_cancelled_again_with_another_reason(cast, meeting, monkeypatch):
+    client = cast.api_client("coordinator")
+    url = f"/api/v1/meetings/{meeting.pk}/"
+    client.patch(url, {"status": "cancelled", "cancellation_reason": "Huelga"}, format="json")
+    notices = record_notices(monkeypatch)
+    for body in (
+        {"status": "cancelled", "cancellation_reason": "Lluvia"},
+        {"cancellation_reason": "Lluvia"},
+    ):
+        response = client.patch(url, body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"cancellation_reason": ["This meeting is already cancelled."]}
+    meeting.refresh_from_db()
+    assert (meeting.cancellation_reason, meeting.sequence) == ("Huelga", 1)
+    assert notices == []
+
+
 def test_a_cancelled_meeting_stays_cancelled(cast, meeting, monkeypatch):
     """Regression: PATCH status=scheduled used to bring a cancelled meeting back silently."""
     client = cast.api_client("coordinator")
