@@ -31,7 +31,10 @@ from ..notifications import meeting_event
 
 # Fields that calendar clients show: changing one of them is a new revision of the event.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "mode", "location", "online_url")
-EDITABLE_FIELDS = ("kind", "group", "title", "description", *CALENDAR_FIELDS)
+# Who the meeting is for: fixed once it is created, as nobody would invite the new audience or
+# tell the old one. An edit may repeat them unchanged (a PUT of the whole meeting does).
+AUDIENCE_FIELDS = ("kind", "group")
+EDITABLE_FIELDS = (*AUDIENCE_FIELDS, "title", "description", *CALENDAR_FIELDS)
 
 Slot = tuple[datetime, datetime]
 
@@ -109,6 +112,8 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
     meeting = _locked(meeting)
     if meeting.is_cancelled:
         raise ValidationError(_("A cancelled meeting cannot be changed."))
+    if errors := audience_errors(meeting, changes):
+        raise ValidationError(errors)
     if meeting.status == Meeting.Status.SCHEDULING:
         for name in ("starts_at", "ends_at"):
             if changes.get(name):
@@ -134,6 +139,19 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
     if moved and meeting.status == Meeting.Status.SCHEDULED:
         meeting_event(meeting, "changed")
     return meeting
+
+
+def audience_errors(meeting: Meeting, changes: dict) -> dict[str, str]:
+    """The audience fields (kind, group) that `changes` would change, by field: none may."""
+    message = _(
+        "Who a meeting is for (its kind and working group) is fixed when it is created: "
+        "cancel it and create a new one."
+    )
+    return {
+        name: message
+        for name in AUDIENCE_FIELDS
+        if name in changes and changes[name] != getattr(meeting, name)
+    }
 
 
 @transaction.atomic

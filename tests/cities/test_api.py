@@ -445,6 +445,43 @@ def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, 
     assert notices == ["changed", "cancelled"]
 
 
+AUDIENCE_FIXED = (
+    "Who a meeting is for (its kind and working group) is fixed when it is created: "
+    "cancel it and create a new one."
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"group": "energia"}, ["group"]),
+        ({"kind": "assembly", "group": None}, ["group", "kind"]),
+        ({"kind": "technical_committee"}, ["kind"]),
+    ],
+)
+def test_a_meetings_audience_is_fixed_once_created(cast, meeting, monkeypatch, body, fields):
+    """Regression: a PATCH of the group moved the meeting without telling either group."""
+    WorkingGroupFactory(slug="energia")
+    notices = record_notices(monkeypatch)
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{meeting.pk}/", body, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {name: [AUDIENCE_FIXED] for name in fields}
+    meeting.refresh_from_db()
+    assert (meeting.kind, meeting.group.slug, meeting.sequence) == ("group", "movilidad", 0)
+    assert notices == []
+
+
+def test_a_meetings_audience_may_be_sent_unchanged(cast, meeting):
+    body = {"kind": "group", "group": "movilidad", "title": "Plan revisado"}
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{meeting.pk}/", body, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["title"] == "Plan revisado"
+
+
 def slot_body(days: int) -> dict:
     starts = (timezone.now() + timedelta(days=days)).replace(microsecond=0)
     return {"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=1)).isoformat()}

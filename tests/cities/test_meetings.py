@@ -407,6 +407,42 @@ def test_a_new_link_is_a_change(meeting, notices, django_capture_on_commit_callb
     notices.assert_called_once_with(meeting.pk, "changed", 1)
 
 
+AUDIENCE_FIXED = (
+    "Who a meeting is for (its kind and working group) is fixed when it is created: "
+    "cancel it and create a new one."
+)
+
+
+def test_the_edit_form_keeps_who_the_meeting_is_for(cast, meeting, group, notices):
+    """Regression: moving a meeting to another group invited nobody and told nobody."""
+    other = WorkingGroupFactory(slug="energia")
+    client = cast.client("coordinator")
+    form_page = client.get(url("meeting-edit", meeting.pk))
+    assert {"kind", "group"}.isdisjoint(form_page.context["form"].fields)
+    assert AUDIENCE_FIXED in form_page.content.decode()
+    data = meeting_data(kind="assembly", group=other.pk, title="Nuevo título")
+    assert client.post(url("meeting-edit", meeting.pk), data).status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.title, meeting.kind, meeting.group) == ("Nuevo título", "group", group)
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [({"group": "other"}, {"group"}), ({"kind": "assembly", "group": None}, {"kind", "group"})],
+)
+def test_a_meetings_kind_and_group_cannot_be_changed(meeting, notices, changes, fields):
+    changes = {
+        name: WorkingGroupFactory() if value == "other" else value
+        for name, value in changes.items()
+    }
+    with pytest.raises(ValidationError) as refused:
+        workflow.update_meeting(meeting, **changes)
+    assert refused.value.message_dict == {name: [AUDIENCE_FIXED] for name in fields}
+    workflow.update_meeting(meeting, kind="group", group=meeting.group, title="Igual")  # unchanged
+    assert Meeting.objects.get().title == "Igual"
+    notices.assert_not_called()
+
+
 def test_a_cancelled_meeting_cannot_be_edited(cast, meeting):
     workflow.cancel_meeting(meeting, "Huelga")
     client = cast.client("coordinator")
