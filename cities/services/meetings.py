@@ -128,6 +128,10 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
     before = {name: getattr(meeting, name) for name in CALENDAR_FIELDS}
     for name, value in changes.items():
         setattr(meeting, name, value)
+    if is_moved_into_the_past(before["starts_at"], meeting.starts_at):
+        raise ValidationError(
+            {"starts_at": _("An upcoming meeting cannot be moved into the past.")}
+        )
     if meeting.status == Meeting.Status.SCHEDULED and not (meeting.starts_at and meeting.ends_at):
         raise ValidationError({"starts_at": _("A scheduled meeting needs its start and end.")})
     meeting.full_clean(exclude=["created_by"])
@@ -139,6 +143,13 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
     if moved and meeting.status == Meeting.Status.SCHEDULED:
         meeting_event(meeting, "changed")
     return meeting
+
+
+def is_moved_into_the_past(old_start: datetime | None, new_start: datetime | None) -> bool:
+    """An upcoming meeting given a start that has gone by (a meeting already held may be
+    corrected, and keeps its past date)."""
+    now = timezone.now()
+    return bool(old_start and new_start) and old_start > now and new_start < now
 
 
 def audience_errors(meeting: Meeting, changes: dict) -> dict[str, str]:

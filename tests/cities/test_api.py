@@ -408,6 +408,22 @@ def test_meeting_create_names_the_wrong_field(cast, group, changes, field):
     assert not Meeting.objects.exists()
 
 
+def test_a_meeting_in_the_year_1_is_refused_with_the_reason(cast, group):
+    """Regression: the page took 0001-01-01 (its file had a -00:14:44 offset); the API and the
+    proposed dates refuse it too, each saying why."""
+    client = cast.api_client("coordinator")
+    year_1 = {"starts_at": "0001-01-01T10:00:00+01:00", "ends_at": "0001-01-01T12:00:00+01:00"}
+    response = client.post("/api/v1/meetings/", meeting_body(group, **year_1), format="json")
+    assert response.status_code == 400
+    assert response.json() == {"starts_at": ["A meeting cannot start before the year 2000."]}
+    poll = meeting_body(group, status="scheduling", slots=[year_1, slot_body(5)])
+    del poll["starts_at"], poll["ends_at"]
+    response = client.post("/api/v1/meetings/", poll, format="json")
+    assert response.status_code == 400
+    assert "slots" in response.json()
+    assert not Meeting.objects.exists()
+
+
 def test_meeting_update_is_validated_as_a_whole(cast, meeting):
     # Only ends_at is sent; it is checked against the stored start.
     before = (meeting.starts_at - timedelta(hours=1)).isoformat()

@@ -22,7 +22,7 @@ from cities.models import (
     MeetingSlot,
     SlotAvailability,
 )
-from cities.models.meetings import MEETING_TZ
+from cities.models.meetings import EARLIEST, MEETING_TZ, span_errors
 from cities.services import meetings as workflow
 from tests.factories import (
     AgendaItemFactory,
@@ -367,6 +367,11 @@ def test_new_meeting_form_preselects_the_group(cast, group):
         ({"ends_at": ""}, "ends_at", "Give the time the meeting ends."),
         ({"starts_at": "", "ends_at": ""}, "starts_at", "propose at least 2 dates"),
         ({"starts_at": "tomorrow"}, "starts_at", "Enter a valid date/time."),
+        (
+            {"starts_at": "0001-01-01T10:00", "ends_at": "0001-01-01T12:00"},
+            "starts_at",
+            "A meeting cannot start before the year 2000.",
+        ),
     ],
 )
 def test_bad_meeting_input_names_the_field(cast, notices, overrides, field, message):
@@ -405,6 +410,32 @@ def test_a_new_link_is_a_change(meeting, notices, django_capture_on_commit_callb
         workflow.update_meeting(meeting, online_url="https://meet.example.org/otra")
     assert Meeting.objects.get().sequence == 1
     notices.assert_called_once_with(meeting.pk, "changed", 1)
+
+
+def madrid_input(moment: datetime) -> str:
+    return timezone.localtime(moment, MEETING_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_an_upcoming_meeting_cannot_be_moved_into_the_past(cast, meeting, notices):
+    """Regression: a move into 2020 was saved and sent everyone a "meeting changed"."""
+    data = meeting_data(starts_at="2020-01-20T10:00", ends_at="2020-01-20T12:00")
+    response = cast.client("coordinator").post(url("meeting-edit", meeting.pk), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["starts_at"] == [
+        "An upcoming meeting cannot be moved into the past."
+    ]
+    assert Meeting.objects.get().starts_at == meeting.starts_at
+    notices.assert_not_called()
+
+
+def test_a_meeting_already_held_may_be_corrected(cast, past_meeting, notices):
+    earlier = past_meeting.starts_at - timedelta(days=1)
+    data = meeting_data(
+        starts_at=madrid_input(earlier), ends_at=madrid_input(earlier + timedelta(hours=1))
+    )
+    response = cast.client("coordinator").post(url("meeting-edit", past_meeting.pk), data)
+    assert response.status_code == 302
+    assert Meeting.objects.get().starts_at == earlier.replace(second=0, microsecond=0)
 
 
 AUDIENCE_FIXED = (
@@ -735,3 +766,13 @@ def test_a_meeting_of_more_than_a_week_is_refused(cast):
     )
     assert "at most 7 days" in str(response.context["form"].errors)
     assert not Meeting.objects.exists()
+
+
+def test_no_meeting_or_proposed_date_starts_before_2000():
+    """One floor for the forms, the API and the proposed dates (span_errors)."""
+    late_1999 = datetime(1999, 12, 31, 23, 0, tzinfo=MEETING_TZ)
+    hour = timedelta(hours=1)
+    assert span_errors(late_1999, late_1999 + hour) == {
+        "starts_at": "A meeting cannot start before the year 2000."
+    }
+    assert span_errors(EARLIEST, EARLIEST + hour) == {}
