@@ -691,6 +691,23 @@ def test_rsvp_to_a_meeting_without_a_date_is_refused(cast, meeting):
     assert not RSVP.objects.exists()
 
 
+def test_rsvp_closes_when_the_meeting_starts(cast, meeting):
+    """Regression: the API took answers to a meeting that was over."""
+    started = timezone.now() - timedelta(minutes=5)
+    Meeting.objects.filter(pk=meeting.pk).update(
+        starts_at=started, ends_at=started + timedelta(hours=1)
+    )
+    url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
+    response = cast.api_client("owner").post(url, {"response": "going"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": [
+            "Answers close when the meeting starts; the coordinators then record who attended."
+        ]
+    }
+    assert not RSVP.objects.exists()
+
+
 def test_rsvp_to_a_cancelled_meeting_is_forbidden(cast, meeting):
     meeting.status = Meeting.Status.CANCELLED
     meeting.cancellation_reason = "Huelga"

@@ -238,6 +238,30 @@ def test_rsvp_to_a_cancelled_meeting_is_refused(cast, meeting):
     assert not RSVP.objects.exists()
 
 
+def test_rsvp_closes_when_the_meeting_starts(cast, past_meeting):
+    """Regression: members answered "going" to a meeting that was over."""
+    detail = url("meeting-detail", past_meeting.pk)
+    assert (
+        url("meeting-rsvp", past_meeting.pk)
+        not in cast.client("owner").get(detail).content.decode()
+    )
+    response = cast.client("owner").post(
+        url("meeting-rsvp", past_meeting.pk), {"response": "going"}, follow=True
+    )
+    assert response.redirect_chain == [(detail, 302)]
+    assert "Answers close when the meeting starts" in response.content.decode()
+    assert not RSVP.objects.exists()
+
+
+def test_rsvp_to_a_meeting_still_finding_a_date_is_refused(cast, meeting):
+    make_polling(meeting)
+    response = cast.client("owner").post(
+        url("meeting-rsvp", meeting.pk), {"response": "going"}, follow=True
+    )
+    assert "Only a scheduled meeting takes RSVPs." in response.content.decode()
+    assert not RSVP.objects.exists()
+
+
 def test_detail_query_count_does_not_grow_with_content(cast, group, django_assert_num_queries):
     def build(n: int) -> Meeting:
         meeting = MeetingFactory(group=group)
