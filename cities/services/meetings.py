@@ -331,7 +331,20 @@ def renumber_agenda(meeting: Meeting) -> None:
     AgendaItem.objects.bulk_update(items, ["position"])
 
 
+@transaction.atomic
+def save_agenda(meeting: Meeting, formset) -> None:
+    """Save an edit of the agenda (a valid AgendaFormSet of the meeting) and renumber it."""
+    if _locked(meeting).is_cancelled:
+        raise ValidationError(_("The agenda of a cancelled meeting cannot be changed."))
+    formset.save()
+    renumber_agenda(meeting)
+
+
+@transaction.atomic
 def add_attachment(meeting: Meeting, *, title: str, file, uploaded_by) -> MeetingAttachment:
+    """Attach a file; a meeting already held still takes them (slides, minutes' annexes)."""
+    if _locked(meeting).is_cancelled:
+        raise ValidationError(_("Files cannot be attached to a cancelled meeting."))
     return MeetingAttachment.objects.create(
         meeting=meeting, title=title, file=file, uploaded_by=uploaded_by
     )

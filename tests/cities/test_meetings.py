@@ -617,6 +617,43 @@ def test_upload_page_shows_the_size_error(cast, meeting, monkeypatch):
     assert not MeetingAttachment.objects.exists()
 
 
+def test_a_cancelled_meetings_agenda_and_files_are_closed(cast, meeting):
+    """Regression: the agenda of a cancelled meeting could be edited and files attached to it."""
+    AgendaItemFactory(meeting=meeting, title="Bienvenida", position=1)
+    workflow.cancel_meeting(meeting, "Huelga")
+    client = cast.client("coordinator")
+    agenda = {"agenda-TOTAL_FORMS": "1", "agenda-INITIAL_FORMS": "0", "agenda-0-title": "Nuevo"}
+    upload = SimpleUploadedFile("orden.pdf", b"%PDF-1.4 agenda")
+    refusals = [
+        ("meeting-agenda", agenda, "The agenda of a cancelled meeting cannot be changed."),
+        (
+            "meeting-attachment-add",
+            {"file": upload},
+            "Files cannot be attached to a cancelled meeting.",
+        ),
+    ]
+    for name, data, message in refusals:
+        for response in (
+            client.get(url(name, meeting.pk)),
+            client.post(url(name, meeting.pk), data),
+        ):
+            assert response["Location"] == url("meeting-detail", meeting.pk)
+        assert message in client.get(url("meeting-detail", meeting.pk)).content.decode()
+    with pytest.raises(ValidationError, match="cannot be attached to a cancelled meeting"):
+        workflow.add_attachment(meeting, title="Acta", file=upload, uploaded_by=cast.coordinator)
+    assert [item.title for item in AgendaItem.objects.all()] == ["Bienvenida"]
+    assert not MeetingAttachment.objects.exists()
+
+
+def test_a_meeting_already_held_still_takes_files(cast, past_meeting):
+    upload = SimpleUploadedFile("diapositivas.pdf", b"%PDF-1.4 slides")
+    response = cast.client("coordinator").post(
+        url("meeting-attachment-add", past_meeting.pk), {"file": upload}
+    )
+    assert response.status_code == 302
+    assert MeetingAttachment.objects.get().meeting == past_meeting
+
+
 # Attendance.
 
 
