@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from icalendar import Calendar, Event, vCalAddress
 
-from .models import AgendaItem, CalendarFeedToken, Meeting, WorkingGroup, is_coordinator
+from .models import RSVP, AgendaItem, CalendarFeedToken, Meeting, WorkingGroup, is_coordinator
 from .models.meetings import MEETING_TZ
 from .permissions import approved_technician, is_member
 
@@ -126,10 +126,45 @@ def new_calendar(method: str, events: list[Event], name: str | None = None) -> C
     return calendar
 
 
-def meeting_calendar(meeting: Meeting, *, now: datetime | None = None) -> Calendar:
-    """The file for one meeting: an invitation (REQUEST) or, once cancelled, a CANCEL."""
-    method = "CANCEL" if meeting.is_cancelled else "REQUEST"
-    return new_calendar(method, [meeting_event(meeting, now=now or timezone.now())])
+# An invitee's answer on the portal as their participation status (RFC 5545 PARTSTAT).
+PARTSTAT = {
+    RSVP.Response.GOING: "ACCEPTED",
+    RSVP.Response.MAYBE: "TENTATIVE",
+    RSVP.Response.NOT_GOING: "DECLINED",
+}
+
+
+def response_of(meeting: Meeting, user) -> str | None:
+    """The user's RSVP to the meeting; reads `meeting.rsvps.all()` (prefetch it for many users)."""
+    return next((r.response for r in meeting.rsvps.all() if r.user_id == user.pk), None)
+
+
+def meeting_attendee(meeting: Meeting, user) -> vCalAddress:
+    """The invitee a file is addressed to, with their answer so far.
+
+    RSVP=FALSE: members answer on the portal, and the organizer's address takes no replies.
+    """
+    return vCalAddress.new(
+        user.email,
+        cn=user.get_full_name() or None,
+        role="REQ-PARTICIPANT",
+        partstat=PARTSTAT.get(response_of(meeting, user), "NEEDS-ACTION"),
+        rsvp=False,
+    )
+
+
+def meeting_calendar(meeting: Meeting, *, attendee=None, now: datetime | None = None) -> Calendar:
+    """The file for one meeting.
+
+    Addressed to an invitee (`attendee`, a user): an invitation (REQUEST) or, once cancelled, a
+    CANCEL, with them as its ATTENDEE, which RFC 5546 (3.2.2, 3.2.5) requires of both. For
+    anyone else, a copy to file (PUBLISH), whose STATUS says when it is cancelled.
+    """
+    event = meeting_event(meeting, now=now or timezone.now())
+    if attendee is None:
+        return new_calendar("PUBLISH", [event])
+    event.add("attendee", meeting_attendee(meeting, attendee))
+    return new_calendar("CANCEL" if meeting.is_cancelled else "REQUEST", [event])
 
 
 def feed_calendar(meetings, name: str, *, now: datetime | None = None) -> Calendar:

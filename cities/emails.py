@@ -73,8 +73,9 @@ def compose(user, template: str, subject: str, context: dict) -> EmailMessage:
     return EmailMessage(subject=" ".join(str(subject).split()), body=body, to=[user.email])
 
 
-def ics_attachment(meeting: Meeting) -> MIMEText:
-    cal = meeting_calendar(meeting)
+def ics_attachment(meeting: Meeting, user) -> MIMEText:
+    """The meeting's file addressed to the recipient (their ATTENDEE line)."""
+    cal = meeting_calendar(meeting, attendee=user)
     part = MIMEText(cal.to_ical().decode("utf-8"), "calendar", "utf-8")
     # Mail clients show an invitation (with its update or cancellation) only for this method.
     part.set_param("method", str(cal["METHOD"]))
@@ -105,10 +106,15 @@ def meeting_invitees(meeting: Meeting):
     return users.exclude(email="").select_related("technician").distinct().order_by("pk")
 
 
+def is_invitee(meeting: Meeting, user) -> bool:
+    """Whether the meeting's notices go to `user` (see meeting_invitees)."""
+    return user.is_authenticated and meeting_invitees(meeting).filter(pk=user.pk).exists()
+
+
 def load_meeting(meeting_id: int) -> Meeting | None:
     return (
         Meeting.objects.select_related("group")
-        .prefetch_related("agenda_items")
+        .prefetch_related("agenda_items", "rsvps")  # the rsvps: each recipient's PARTSTAT
         .filter(pk=meeting_id)
         .first()
     )
@@ -126,7 +132,7 @@ def meeting_message(meeting: Meeting, event: str, user) -> EmailMessage:
         subject = MEETING_SUBJECTS[event] % {"title": meeting.title}
         message = compose(user, f"meeting_{event}", subject, context)
         if event in ICS_EVENTS and meeting.starts_at:
-            message.attach(ics_attachment(meeting))
+            message.attach(ics_attachment(meeting, user))
     return message
 
 

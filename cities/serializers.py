@@ -19,6 +19,7 @@ from .models import (
     TechnicianArea,
     WorkingGroup,
 )
+from .services.meetings import audience_errors
 
 
 class ModelCleanMixin:
@@ -250,6 +251,9 @@ class MeetingSerializer(ModelCleanMixin, serializers.ModelSerializer):
 
     def validate(self, attrs):
         slots = attrs.pop("slots", None)
+        if self.instance is not None and (errors := audience_errors(self.instance, attrs)):
+            # Before the model's checks, which would blame the group for a new kind.
+            raise serializers.ValidationError(errors)
         attrs = super().validate(attrs)
         if slots is not None:
             if self.instance is not None:

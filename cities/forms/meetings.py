@@ -67,6 +67,9 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, with_time: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = WorkingGroup.objects.filter(is_active=True)
+        if self.instance.pk:
+            # Who the meeting is for is fixed once it exists (services.meetings.AUDIENCE_FIELDS).
+            del self.fields["kind"], self.fields["group"]
         if not with_time:
             # The time of a meeting that is looking for a date comes from the chosen slot.
             del self.fields["starts_at"], self.fields["ends_at"]

@@ -2,7 +2,7 @@
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,6 +22,10 @@ MEETING_TZ = ZoneInfo("Europe/Madrid")
 # a typing slip (and a year 9999 broke every calendar feed that held the meeting).
 MAX_AHEAD = timedelta(days=5 * 366)
 MAX_DURATION = timedelta(days=7)
+# Nor does one start before this: the network's meetings are all of this century, so an earlier
+# date is a slip (a year typed as 0001). Before 1901 Madrid's time is its local mean time
+# (-00:14:44 in zoneinfo), which calendar files then carried and clients misread.
+EARLIEST = datetime(2000, 1, 1, tzinfo=MEETING_TZ)
 
 
 def span_errors(starts_at, ends_at) -> dict[str, str]:
@@ -29,6 +33,11 @@ def span_errors(starts_at, ends_at) -> dict[str, str]:
 
     One rule for the meeting forms, the API and the proposed dates, which are saved in bulk.
     """
+    if starts_at and starts_at < EARLIEST:
+        return {
+            "starts_at": _("A meeting cannot start before the year %(year)d.")
+            % {"year": EARLIEST.year}
+        }
     if not (starts_at and ends_at):
         return {}
     if ends_at <= starts_at:

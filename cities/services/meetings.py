@@ -31,7 +31,10 @@ from ..notifications import meeting_event
 
 # Fields that calendar clients show: changing one of them is a new revision of the event.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "mode", "location", "online_url")
-EDITABLE_FIELDS = ("kind", "group", "title", "description", *CALENDAR_FIELDS)
+# Who the meeting is for: fixed once it is created, as nobody would invite the new audience or
+# tell the old one. An edit may repeat them unchanged (a PUT of the whole meeting does).
+AUDIENCE_FIELDS = ("kind", "group")
+EDITABLE_FIELDS = (*AUDIENCE_FIELDS, "title", "description", *CALENDAR_FIELDS)
 
 Slot = tuple[datetime, datetime]
 
@@ -48,8 +51,13 @@ def create_meeting(*, created_by, slots: list[Slot] | None = None, **fields) -> 
     With `slots`, the meeting is scheduling and has no time until a slot is confirmed.
     """
     meeting = Meeting(created_by=created_by, **fields)
+    check_cancellation_reason(meeting, None, meeting.cancellation_reason)
     if slots:
-        meeting.starts_at = meeting.ends_at = None
+        if meeting.starts_at or meeting.ends_at:
+            field = "starts_at" if meeting.starts_at else "ends_at"
+            raise ValidationError(
+                {field: _("Give either a fixed time or dates to choose from, not both.")}
+            )
         meeting.status = Meeting.Status.SCHEDULING
     else:
         meeting.status = Meeting.Status.SCHEDULED
@@ -104,9 +112,26 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
     meeting = _locked(meeting)
     if meeting.is_cancelled:
         raise ValidationError(_("A cancelled meeting cannot be changed."))
+    if errors := audience_errors(meeting, changes):
+        raise ValidationError(errors)
+    if meeting.status == Meeting.Status.SCHEDULING:
+        for name in ("starts_at", "ends_at"):
+            if changes.get(name):
+                raise ValidationError(
+                    {
+                        name: _(
+                            "This meeting is looking for a date: it gets its time when one of "
+                            "its proposed dates is confirmed."
+                        )
+                    }
+                )
     before = {name: getattr(meeting, name) for name in CALENDAR_FIELDS}
     for name, value in changes.items():
         setattr(meeting, name, value)
+    if is_moved_into_the_past(before["starts_at"], meeting.starts_at):
+        raise ValidationError(
+            {"starts_at": _("An upcoming meeting cannot be moved into the past.")}
+        )
     if meeting.status == Meeting.Status.SCHEDULED and not (meeting.starts_at and meeting.ends_at):
         raise ValidationError({"starts_at": _("A scheduled meeting needs its start and end.")})
     meeting.full_clean(exclude=["created_by"])
@@ -118,6 +143,26 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
     if moved and meeting.status == Meeting.Status.SCHEDULED:
         meeting_event(meeting, "changed")
     return meeting
+
+
+def is_moved_into_the_past(old_start: datetime | None, new_start: datetime | None) -> bool:
+    """An upcoming meeting given a start that has gone by (a meeting already held may be
+    corrected, and keeps its past date)."""
+    now = timezone.now()
+    return bool(old_start and new_start) and old_start > now and new_start < now
+
+
+def audience_errors(meeting: Meeting, changes: dict) -> dict[str, str]:
+    """The audience fields (kind, group) that `changes` would change, by field: none may."""
+    message = _(
+        "Who a meeting is for (its kind and working group) is fixed when it is created: "
+        "cancel it and create a new one."
+    )
+    return {
+        name: message
+        for name in AUDIENCE_FIELDS
+        if name in changes and changes[name] != getattr(meeting, name)
+    }
 
 
 @transaction.atomic
@@ -166,6 +211,7 @@ def change_meeting(
     service the pages call, so sequence numbers and notices do not depend on the client.
     """
     meeting = _locked(meeting)
+    check_cancellation_reason(meeting, status, cancellation_reason)
     if status is None or status == meeting.status:
         return update_meeting(meeting, **changes) if changes else meeting
     if status == Meeting.Status.CANCELLED:
@@ -190,19 +236,41 @@ def change_meeting(
     )
 
 
+def check_cancellation_reason(meeting: Meeting, status: str | None, reason: str) -> None:
+    """A reason goes only with the change that cancels the meeting; it is never dropped silently."""
+    if not reason:
+        return
+    if meeting.is_cancelled:
+        raise ValidationError({"cancellation_reason": _("This meeting is already cancelled.")})
+    if status != Meeting.Status.CANCELLED:
+        raise ValidationError(
+            {
+                "cancellation_reason": _(
+                    "A reason for cancelling is given only with the status “cancelled”, which "
+                    "cancels the meeting."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def save_minutes(meeting: Meeting, text: str, *, publish: bool = False) -> Meeting:
     """Save the minutes; publishing them shows them to members and tells the invitees.
 
-    Corrections to minutes already published are saved without a second notice.
+    Corrections to minutes already published are saved without a second notice; they are
+    what members read, so they are never blank.
     """
     meeting = _locked(meeting)
+    if meeting.is_cancelled:
+        raise ValidationError(_("A cancelled meeting has no minutes."))
+    if publish and not has_taken_place(meeting):
+        raise ValidationError(_("Minutes are published once the meeting has taken place."))
     meeting.minutes = text.strip()
+    if (publish or meeting.minutes_published) and not meeting.minutes:
+        raise ValidationError({"minutes": _("Write the minutes before publishing them.")})
     fields = ["minutes", "updated_at"]
     first_publication = publish and not meeting.minutes_published
     if first_publication:
-        if not meeting.minutes:
-            raise ValidationError({"minutes": _("Write the minutes before publishing them.")})
         meeting.minutes_published_at = timezone.now()
         fields.append("minutes_published_at")
     meeting.save(update_fields=fields)
@@ -213,6 +281,11 @@ def save_minutes(meeting: Meeting, text: str, *, publish: bool = False) -> Meeti
 
 def has_started(meeting: Meeting) -> bool:
     return meeting.starts_at is not None and meeting.starts_at <= timezone.now()
+
+
+def has_taken_place(meeting: Meeting) -> bool:
+    """Held, as far as the portal knows: at a confirmed time that has come, not cancelled."""
+    return meeting.status == Meeting.Status.SCHEDULED and has_started(meeting)
 
 
 def invitees(meeting: Meeting):
@@ -258,7 +331,20 @@ def renumber_agenda(meeting: Meeting) -> None:
     AgendaItem.objects.bulk_update(items, ["position"])
 
 
+@transaction.atomic
+def save_agenda(meeting: Meeting, formset) -> None:
+    """Save an edit of the agenda (a valid AgendaFormSet of the meeting) and renumber it."""
+    if _locked(meeting).is_cancelled:
+        raise ValidationError(_("The agenda of a cancelled meeting cannot be changed."))
+    formset.save()
+    renumber_agenda(meeting)
+
+
+@transaction.atomic
 def add_attachment(meeting: Meeting, *, title: str, file, uploaded_by) -> MeetingAttachment:
+    """Attach a file; a meeting already held still takes them (slides, minutes' annexes)."""
+    if _locked(meeting).is_cancelled:
+        raise ValidationError(_("Files cannot be attached to a cancelled meeting."))
     return MeetingAttachment.objects.create(
         meeting=meeting, title=title, file=file, uploaded_by=uploaded_by
     )

@@ -13,6 +13,7 @@ from ..models import (
     Technician,
     WorkingGroup,
 )
+from .meetings import has_started
 
 
 def join_group(group: WorkingGroup, technician: Technician) -> GroupMembership:
@@ -40,6 +41,10 @@ def respond_to_meeting(meeting: Meeting, user, response: str) -> RSVP:
         )
     if meeting.status != Meeting.Status.SCHEDULED:
         raise ValidationError(_("Only a scheduled meeting takes RSVPs."))
+    if has_started(meeting):
+        raise ValidationError(
+            _("Answers close when the meeting starts; the coordinators then record who attended.")
+        )
     rsvp, _created = RSVP.objects.update_or_create(
         meeting=meeting, user=user, defaults={"response": response}
     )

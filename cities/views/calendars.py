@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import calendar
-from ..emails import preferred_language
+from ..emails import is_invitee, preferred_language
 from ..models import WorkingGroup, is_coordinator
 from ..permissions import approved_technician, can_view_meeting, is_member
 
@@ -36,9 +36,11 @@ def meeting_ics(request, pk: int):
     meeting = get_object_or_404(calendar.calendar_meetings(), pk=pk)
     if not can_view_meeting(request.user, meeting):
         raise PermissionDenied(_("Meetings are for the network's members."))
-    return ics_response(
-        calendar.meeting_calendar(meeting), f"meeting-{meeting.pk}.ics", attachment=True
-    )
+    # The invitation addressed to the reader when they are invited, as in their e-mails;
+    # otherwise a copy to file (RFC 5546: a REQUEST or CANCEL names its ATTENDEE).
+    attendee = request.user if is_invitee(meeting, request.user) else None
+    cal = calendar.meeting_calendar(meeting, attendee=attendee)
+    return ics_response(cal, f"meeting-{meeting.pk}.ics", attachment=True)
 
 
 def require_member(user) -> None:

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -217,12 +216,17 @@ def meeting_cancel(request, pk: int):
 @login_required
 def meeting_agenda(request, pk: int):
     meeting = get_meeting(request, pk, manage=True)
+    if meeting.is_cancelled:
+        messages.error(request, _("The agenda of a cancelled meeting cannot be changed."))
+        return redirect("cities:meeting-detail", pk=meeting.pk)
     formset = AgendaFormSet(posted(request), instance=meeting, prefix="agenda")
     if request.method == "POST" and formset.is_valid():
-        with transaction.atomic():
-            formset.save()
-            workflow.renumber_agenda(meeting)
-        messages.success(request, _("The agenda was saved."))
+        try:
+            workflow.save_agenda(meeting, formset)
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("The agenda was saved."))
         return redirect("cities:meeting-detail", pk=meeting.pk)
     return page(request, "agenda.html", {"meeting": meeting, "formset": formset})
 
@@ -230,15 +234,22 @@ def meeting_agenda(request, pk: int):
 @login_required
 def meeting_attachment_add(request, pk: int):
     meeting = get_meeting(request, pk, manage=True)
+    if meeting.is_cancelled:
+        messages.error(request, _("Files cannot be attached to a cancelled meeting."))
+        return redirect("cities:meeting-detail", pk=meeting.pk)
     form = AttachmentForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        workflow.add_attachment(
-            meeting,
-            title=form.cleaned_data["title"],
-            file=form.cleaned_data["file"],
-            uploaded_by=request.user,
-        )
-        messages.success(request, _("The file was attached."))
+        try:
+            workflow.add_attachment(
+                meeting,
+                title=form.cleaned_data["title"],
+                file=form.cleaned_data["file"],
+                uploaded_by=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("The file was attached."))
         return redirect("cities:meeting-detail", pk=meeting.pk)
     return page(request, "attachment.html", {"meeting": meeting, "form": form})
 
@@ -333,6 +344,9 @@ def meeting_attendance(request, pk: int):
 @login_required
 def meeting_minutes(request, pk: int):
     meeting = get_meeting(request, pk, manage=True)
+    if meeting.is_cancelled:
+        messages.error(request, _("A cancelled meeting has no minutes."))
+        return redirect("cities:meeting-detail", pk=meeting.pk)
     form = MinutesForm(posted(request), initial={"minutes": meeting.minutes})
     if request.method == "POST" and form.is_valid():
         publish = "publish" in request.POST
@@ -346,4 +360,5 @@ def meeting_minutes(request, pk: int):
             else:
                 messages.success(request, _("The minutes were saved."))
             return redirect("cities:meeting-detail", pk=meeting.pk)
-    return page(request, "minutes.html", {"meeting": meeting, "form": form})
+    context = {"meeting": meeting, "form": form, "can_publish": workflow.has_taken_place(meeting)}
+    return page(request, "minutes.html", context)

@@ -501,6 +501,22 @@ def test_meeting_create_names_the_wrong_field(cast, group, changes, field):
     assert not Meeting.objects.exists()
 
 
+def test_a_meeting_in_the_year_1_is_refused_with_the_reason(cast, group):
+    """Regression: the page took 0001-01-01 (its file had a -00:14:44 offset); the API and the
+    proposed dates refuse it too, each saying why."""
+    client = cast.api_client("coordinator")
+    year_1 = {"starts_at": "0001-01-01T10:00:00+01:00", "ends_at": "0001-01-01T12:00:00+01:00"}
+    response = client.post("/api/v1/meetings/", meeting_body(group, **year_1), format="json")
+    assert response.status_code == 400
+    assert response.json() == {"starts_at": ["A meeting cannot start before the year 2000."]}
+    poll = meeting_body(group, status="scheduling", slots=[year_1, slot_body(5)])
+    del poll["starts_at"], poll["ends_at"]
+    response = client.post("/api/v1/meetings/", poll, format="json")
+    assert response.status_code == 400
+    assert "slots" in response.json()
+    assert not Meeting.objects.exists()
+
+
 def test_meeting_update_is_validated_as_a_whole(cast, meeting):
     # Only ends_at is sent; it is checked against the stored start.
     before = (meeting.starts_at - timedelta(hours=1)).isoformat()
@@ -536,6 +552,43 @@ def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, 
     meeting.refresh_from_db()
     assert meeting.sequence == 2
     assert notices == ["changed", "cancelled"]
+
+
+AUDIENCE_FIXED = (
+    "Who a meeting is for (its kind and working group) is fixed when it is created: "
+    "cancel it and create a new one."
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"group": "energia"}, ["group"]),
+        ({"kind": "assembly", "group": None}, ["group", "kind"]),
+        ({"kind": "technical_committee"}, ["kind"]),
+    ],
+)
+def test_a_meetings_audience_is_fixed_once_created(cast, meeting, monkeypatch, body, fields):
+    """Regression: a PATCH of the group moved the meeting without telling either group."""
+    WorkingGroupFactory(slug="energia")
+    notices = record_notices(monkeypatch)
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{meeting.pk}/", body, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {name: [AUDIENCE_FIXED] for name in fields}
+    meeting.refresh_from_db()
+    assert (meeting.kind, meeting.group.slug, meeting.sequence) == ("group", "movilidad", 0)
+    assert notices == []
+
+
+def test_a_meetings_audience_may_be_sent_unchanged(cast, meeting):
+    body = {"kind": "group", "group": "movilidad", "title": "Plan revisado"}
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{meeting.pk}/", body, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["title"] == "Plan revisado"
 
 
 def slot_body(days: int) -> dict:
@@ -595,6 +648,90 @@ def test_a_poll_is_confirmed_at_one_of_its_dates_only(cast, group, monkeypatch):
     assert notices == ["confirmed"]
 
 
+def create_poll(client, group) -> int:
+    poll = meeting_body(group, status="scheduling", slots=[slot_body(5), slot_body(6)])
+    del poll["starts_at"], poll["ends_at"]
+    return client.post("/api/v1/meetings/", poll, format="json").json()["id"]
+
+
+@pytest.mark.parametrize("fields", [("starts_at", "ends_at"), ("ends_at",)])
+def test_a_poll_gets_its_time_only_by_confirming_a_proposed_date(cast, group, monkeypatch, fields):
+    """Regression: a PATCH of a time kept the poll "scheduling" with a time, and SEQUENCE 1."""
+    client = cast.api_client("coordinator")
+    pk = create_poll(client, group)
+    notices = record_notices(monkeypatch)
+    time = {name: value for name, value in slot_body(5).items() if name in fields}
+    response = client.patch(f"/api/v1/meetings/{pk}/", time, format="json")
+    assert response.status_code == 400
+    assert "one of its proposed dates is confirmed" in response.json()[fields[0]][0]
+    poll = Meeting.objects.get(pk=pk)
+    assert (poll.status, poll.starts_at, poll.ends_at, poll.sequence) == (
+        "scheduling",
+        None,
+        None,
+        0,
+    )
+    assert notices == []
+
+
+def test_a_new_meeting_has_a_time_or_proposed_dates_not_both(cast, group, monkeypatch):
+    notices = record_notices(monkeypatch)
+    body = meeting_body(group, status="scheduling", slots=[slot_body(5), slot_body(6)])
+    response = cast.api_client("coordinator").post("/api/v1/meetings/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "starts_at": ["Give either a fixed time or dates to choose from, not both."]
+    }
+    assert not Meeting.objects.exists()
+    assert notices == []
+
+
+NOT_CANCELLING = (
+    "A reason for cancelling is given only with the status “cancelled”, which cancels the meeting."
+)
+
+
+def test_a_reason_for_cancelling_is_refused_unless_the_meeting_is_cancelled(
+    cast, group, meeting, monkeypatch
+):
+    """Regression: the reason was dropped silently (or stored on a meeting still on)."""
+    notices = record_notices(monkeypatch)
+    client = cast.api_client("coordinator")
+    url = f"/api/v1/meetings/{meeting.pk}/"
+    reason = {"cancellation_reason": "Huelga"}
+    for body in (reason, {**reason, "title": "Otro"}, {**reason, "status": "scheduled"}):
+        response = client.patch(url, body, format="json")
+        assert response.status_code == 400, body
+        assert response.json() == {"cancellation_reason": [NOT_CANCELLING]}
+    created = client.post("/api/v1/meetings/", meeting_body(group, **reason), format="json")
+    assert created.json() == {"cancellation_reason": [NOT_CANCELLING]}
+    meeting.refresh_from_db()
+    assert (meeting.title, meeting.cancellation_reason, meeting.sequence) == (
+        "Plan de trabajo 2027",
+        "",
+        0,
+    )
+    assert Meeting.objects.count() == 1
+    assert notices == []
+
+
+def test_a_cancelled_meeting_is_not_cancelled_again_with_another_reason(cast, meeting, monkeypatch):
+    client = cast.api_client("coordinator")
+    url = f"/api/v1/meetings/{meeting.pk}/"
+    client.patch(url, {"status": "cancelled", "cancellation_reason": "Huelga"}, format="json")
+    notices = record_notices(monkeypatch)
+    for body in (
+        {"status": "cancelled", "cancellation_reason": "Lluvia"},
+        {"cancellation_reason": "Lluvia"},
+    ):
+        response = client.patch(url, body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"cancellation_reason": ["This meeting is already cancelled."]}
+    meeting.refresh_from_db()
+    assert (meeting.cancellation_reason, meeting.sequence) == ("Huelga", 1)
+    assert notices == []
+
+
 def test_a_cancelled_meeting_stays_cancelled(cast, meeting, monkeypatch):
     """Regression: PATCH status=scheduled used to bring a cancelled meeting back silently."""
     client = cast.api_client("coordinator")
@@ -644,6 +781,23 @@ def test_rsvp_to_a_meeting_without_a_date_is_refused(cast, meeting):
     url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
     response = cast.api_client("owner").post(url, {"response": "going"}, format="json")
     assert response.status_code == 400
+    assert not RSVP.objects.exists()
+
+
+def test_rsvp_closes_when_the_meeting_starts(cast, meeting):
+    """Regression: the API took answers to a meeting that was over."""
+    started = timezone.now() - timedelta(minutes=5)
+    Meeting.objects.filter(pk=meeting.pk).update(
+        starts_at=started, ends_at=started + timedelta(hours=1)
+    )
+    url = f"/api/v1/meetings/{meeting.pk}/rsvp/"
+    response = cast.api_client("owner").post(url, {"response": "going"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": [
+            "Answers close when the meeting starts; the coordinators then record who attended."
+        ]
+    }
     assert not RSVP.objects.exists()
 
 

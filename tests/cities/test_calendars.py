@@ -13,12 +13,13 @@ from django.utils import timezone, translation
 from icalendar import Calendar
 
 from cities import calendar
-from cities.models import CalendarFeedToken, Meeting
+from cities.models import RSVP, CalendarFeedToken, Meeting
 from cities.models.meetings import MEETING_TZ
 from tests.factories import (
     AgendaItemFactory,
     MeetingFactory,
     TechnicianFactory,
+    UserFactory,
     WorkingGroupFactory,
     join_group,
 )
@@ -81,6 +82,14 @@ def dst_meeting(db):
     return Meeting.objects.prefetch_related("agenda_items").get(pk=meeting.pk)
 
 
+@pytest.fixture
+def reader(db):
+    """An invitee the file is addressed to, who has not answered yet."""
+    return UserFactory(
+        first_name="Lucía", last_name="Martín Sánchez", email="lucia.martin@granada.example.org"
+    )
+
+
 EXPECTED_DST_MEETING = (
     "BEGIN:VCALENDAR\r\n"
     "VERSION:2.0\r\n"
@@ -115,6 +124,8 @@ EXPECTED_DST_MEETING = (
     "DTSTAMP:20270301T083000Z\r\n"
     "UID:3f2b8c1e-9d4a-4e6b-8a7c-1b2c3d4e5f60@reci.example.org\r\n"
     "SEQUENCE:2\r\n"
+    'ATTENDEE;CN="Lucía Martín Sánchez";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTI\r\n'
+    " CIPANT;RSVP=FALSE:mailto:lucia.martin@granada.example.org\r\n"
     "DESCRIPTION:Revisión conjunta de los mapas de ruido y de las zonas de baj\r\n"
     " as emisiones de Móstoles y Alcalá de Henares: qué medir\\, cómo compart\r\n"
     " ir los datos y qué calendario seguir.\\n\\nAgenda:\\n1. Bienvenida (10 minut\r\n"
@@ -133,9 +144,9 @@ EXPECTED_DST_MEETING = (
 # --- The file of one meeting --------------------------------------------------------------
 
 
-def test_meeting_file_in_a_dst_week_is_exactly_this(dst_meeting):
+def test_meeting_file_in_a_dst_week_is_exactly_this(dst_meeting, reader):
     with translation.override("en"):
-        ics = calendar.meeting_calendar(dst_meeting, now=NOW).to_ical()
+        ics = calendar.meeting_calendar(dst_meeting, attendee=reader, now=NOW).to_ical()
     assert ics.decode("utf-8") == EXPECTED_DST_MEETING
 
 
@@ -153,8 +164,8 @@ def test_meeting_file_lines_are_short_crlf_terminated_and_keep_utf8_characters_w
     assert str(only_event(parse(ics))["DESCRIPTION"]).startswith("ñandú € " * 40)
 
 
-def test_meeting_file_parses_back_with_every_field(dst_meeting):
-    cal = parse(calendar.meeting_calendar(dst_meeting, now=NOW).to_ical())
+def test_meeting_file_parses_back_with_every_field(dst_meeting, reader):
+    cal = parse(calendar.meeting_calendar(dst_meeting, attendee=reader, now=NOW).to_ical())
     assert (cal["VERSION"], cal["METHOD"]) == ("2.0", "REQUEST")
     assert cal["PRODID"] == calendar.PRODID
     (tz,) = cal.walk("VTIMEZONE")
@@ -174,6 +185,10 @@ def test_meeting_file_parses_back_with_every_field(dst_meeting):
     assert "2. Mapas de ruido (Móstoles" in event["DESCRIPTION"]
     assert event["DTSTAMP"].dt == NOW
     assert event["LAST-MODIFIED"].dt == datetime(2027, 2, 20, 17, tzinfo=UTC)
+    attendee = event["ATTENDEE"]
+    assert attendee == "mailto:lucia.martin@granada.example.org"
+    assert attendee.params["CN"] == "Lucía Martín Sánchez"
+    assert (attendee.params["PARTSTAT"], attendee.params["RSVP"]) == ("NEEDS-ACTION", "FALSE")
 
 
 @pytest.mark.parametrize(
@@ -222,16 +237,55 @@ def test_a_rescheduled_meeting_keeps_its_uid_and_raises_its_sequence(cast):
     assert after.start == before.start + timedelta(days=1)
 
 
+def meeting_of_the_owners_group(cast, **fields) -> Meeting:
+    group = WorkingGroupFactory(chair_city=cast.owner_city)
+    join_group(group, cast.owner.technician)
+    return MeetingFactory(group=group, **fields)
+
+
+@pytest.mark.parametrize(("response", "partstat"), [(None, "NEEDS-ACTION"), ("maybe", "TENTATIVE")])
+def test_an_invitees_file_is_a_request_addressed_to_them(cast, response, partstat):
+    """Regression: METHOD:REQUEST without ATTENDEE, which RFC 5546 (3.2.2) requires."""
+    meeting = meeting_of_the_owners_group(cast)
+    if response:
+        RSVP.objects.create(meeting=meeting, user=cast.owner, response=response)
+    cal = parse(cast.client("owner").get(reverse("cities:meeting-ics", args=[meeting.pk])))
+    assert cal["METHOD"] == "REQUEST"
+    attendee = only_event(cal)["ATTENDEE"]
+    assert attendee == f"mailto:{cast.owner.email}"
+    assert attendee.params["CN"] == cast.owner.get_full_name()
+    assert attendee.params["PARTSTAT"] == partstat
+
+
+def test_a_reader_who_is_not_invited_gets_a_copy_to_file(cast):
+    meeting = meeting_of_the_owners_group(cast)  # "other" is not in the group
+    url = reverse("cities:meeting-ics", args=[meeting.pk])
+    cal = parse(cast.client("other").get(url))
+    assert cal["METHOD"] == "PUBLISH"
+    event = only_event(cal)
+    assert "ATTENDEE" not in event
+    invitation = only_event(parse(cast.client("owner").get(url)))
+    assert (event["UID"], event["SEQUENCE"]) == (invitation["UID"], invitation["SEQUENCE"])
+
+
 def test_a_cancelled_meeting_file_is_a_cancel(cast):
-    meeting = MeetingFactory(
-        status=Meeting.Status.CANCELLED, sequence=3, cancellation_reason="Huelga de transporte"
+    meeting = meeting_of_the_owners_group(
+        cast,
+        status=Meeting.Status.CANCELLED,
+        sequence=3,
+        cancellation_reason="Huelga de transporte",
     )
-    cal = parse(cast.client("other").get(reverse("cities:meeting-ics", args=[meeting.pk])))
+    url = reverse("cities:meeting-ics", args=[meeting.pk])
+    cal = parse(cast.client("owner").get(url))
     assert cal["METHOD"] == "CANCEL"
     event = only_event(cal)
+    assert event["ATTENDEE"] == f"mailto:{cast.owner.email}"  # RFC 5546 3.2.5
     assert event["STATUS"] == "CANCELLED"
     assert event["SEQUENCE"] == 3
     assert "Huelga de transporte" in event["DESCRIPTION"]
+    copy = parse(cast.client("other").get(url))  # not invited
+    assert copy["METHOD"] == "PUBLISH"
+    assert only_event(copy)["STATUS"] == "CANCELLED"
 
 
 # --- Calendar settings and tokens --------------------------------------------------------

@@ -22,7 +22,7 @@ from cities.models import (
     MeetingSlot,
     SlotAvailability,
 )
-from cities.models.meetings import MEETING_TZ
+from cities.models.meetings import EARLIEST, MEETING_TZ, span_errors
 from cities.services import meetings as workflow
 from tests.factories import (
     AgendaItemFactory,
@@ -238,6 +238,30 @@ def test_rsvp_to_a_cancelled_meeting_is_refused(cast, meeting):
     assert not RSVP.objects.exists()
 
 
+def test_rsvp_closes_when_the_meeting_starts(cast, past_meeting):
+    """Regression: members answered "going" to a meeting that was over."""
+    detail = url("meeting-detail", past_meeting.pk)
+    assert (
+        url("meeting-rsvp", past_meeting.pk)
+        not in cast.client("owner").get(detail).content.decode()
+    )
+    response = cast.client("owner").post(
+        url("meeting-rsvp", past_meeting.pk), {"response": "going"}, follow=True
+    )
+    assert response.redirect_chain == [(detail, 302)]
+    assert "Answers close when the meeting starts" in response.content.decode()
+    assert not RSVP.objects.exists()
+
+
+def test_rsvp_to_a_meeting_still_finding_a_date_is_refused(cast, meeting):
+    make_polling(meeting)
+    response = cast.client("owner").post(
+        url("meeting-rsvp", meeting.pk), {"response": "going"}, follow=True
+    )
+    assert "Only a scheduled meeting takes RSVPs." in response.content.decode()
+    assert not RSVP.objects.exists()
+
+
 def test_detail_query_count_does_not_grow_with_content(cast, group, django_assert_num_queries):
     def build(n: int) -> Meeting:
         meeting = MeetingFactory(group=group)
@@ -367,6 +391,11 @@ def test_new_meeting_form_preselects_the_group(cast, group):
         ({"ends_at": ""}, "ends_at", "Give the time the meeting ends."),
         ({"starts_at": "", "ends_at": ""}, "starts_at", "propose at least 2 dates"),
         ({"starts_at": "tomorrow"}, "starts_at", "Enter a valid date/time."),
+        (
+            {"starts_at": "0001-01-01T10:00", "ends_at": "0001-01-01T12:00"},
+            "starts_at",
+            "A meeting cannot start before the year 2000.",
+        ),
     ],
 )
 def test_bad_meeting_input_names_the_field(cast, notices, overrides, field, message):
@@ -405,6 +434,68 @@ def test_a_new_link_is_a_change(meeting, notices, django_capture_on_commit_callb
         workflow.update_meeting(meeting, online_url="https://meet.example.org/otra")
     assert Meeting.objects.get().sequence == 1
     notices.assert_called_once_with(meeting.pk, "changed", 1)
+
+
+def madrid_input(moment: datetime) -> str:
+    return timezone.localtime(moment, MEETING_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_an_upcoming_meeting_cannot_be_moved_into_the_past(cast, meeting, notices):
+    """Regression: a move into 2020 was saved and sent everyone a "meeting changed"."""
+    data = meeting_data(starts_at="2020-01-20T10:00", ends_at="2020-01-20T12:00")
+    response = cast.client("coordinator").post(url("meeting-edit", meeting.pk), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["starts_at"] == [
+        "An upcoming meeting cannot be moved into the past."
+    ]
+    assert Meeting.objects.get().starts_at == meeting.starts_at
+    notices.assert_not_called()
+
+
+def test_a_meeting_already_held_may_be_corrected(cast, past_meeting, notices):
+    earlier = past_meeting.starts_at - timedelta(days=1)
+    data = meeting_data(
+        starts_at=madrid_input(earlier), ends_at=madrid_input(earlier + timedelta(hours=1))
+    )
+    response = cast.client("coordinator").post(url("meeting-edit", past_meeting.pk), data)
+    assert response.status_code == 302
+    assert Meeting.objects.get().starts_at == earlier.replace(second=0, microsecond=0)
+
+
+AUDIENCE_FIXED = (
+    "Who a meeting is for (its kind and working group) is fixed when it is created: "
+    "cancel it and create a new one."
+)
+
+
+def test_the_edit_form_keeps_who_the_meeting_is_for(cast, meeting, group, notices):
+    """Regression: moving a meeting to another group invited nobody and told nobody."""
+    other = WorkingGroupFactory(slug="energia")
+    client = cast.client("coordinator")
+    form_page = client.get(url("meeting-edit", meeting.pk))
+    assert {"kind", "group"}.isdisjoint(form_page.context["form"].fields)
+    assert AUDIENCE_FIXED in form_page.content.decode()
+    data = meeting_data(kind="assembly", group=other.pk, title="Nuevo título")
+    assert client.post(url("meeting-edit", meeting.pk), data).status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.title, meeting.kind, meeting.group) == ("Nuevo título", "group", group)
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [({"group": "other"}, {"group"}), ({"kind": "assembly", "group": None}, {"kind", "group"})],
+)
+def test_a_meetings_kind_and_group_cannot_be_changed(meeting, notices, changes, fields):
+    changes = {
+        name: WorkingGroupFactory() if value == "other" else value
+        for name, value in changes.items()
+    }
+    with pytest.raises(ValidationError) as refused:
+        workflow.update_meeting(meeting, **changes)
+    assert refused.value.message_dict == {name: [AUDIENCE_FIXED] for name in fields}
+    workflow.update_meeting(meeting, kind="group", group=meeting.group, title="Igual")  # unchanged
+    assert Meeting.objects.get().title == "Igual"
+    notices.assert_not_called()
 
 
 def test_a_cancelled_meeting_cannot_be_edited(cast, meeting):
@@ -530,6 +621,43 @@ def test_upload_page_shows_the_size_error(cast, meeting, monkeypatch):
     assert not MeetingAttachment.objects.exists()
 
 
+def test_a_cancelled_meetings_agenda_and_files_are_closed(cast, meeting):
+    """Regression: the agenda of a cancelled meeting could be edited and files attached to it."""
+    AgendaItemFactory(meeting=meeting, title="Bienvenida", position=1)
+    workflow.cancel_meeting(meeting, "Huelga")
+    client = cast.client("coordinator")
+    agenda = {"agenda-TOTAL_FORMS": "1", "agenda-INITIAL_FORMS": "0", "agenda-0-title": "Nuevo"}
+    upload = SimpleUploadedFile("orden.pdf", b"%PDF-1.4 agenda")
+    refusals = [
+        ("meeting-agenda", agenda, "The agenda of a cancelled meeting cannot be changed."),
+        (
+            "meeting-attachment-add",
+            {"file": upload},
+            "Files cannot be attached to a cancelled meeting.",
+        ),
+    ]
+    for name, data, message in refusals:
+        for response in (
+            client.get(url(name, meeting.pk)),
+            client.post(url(name, meeting.pk), data),
+        ):
+            assert response["Location"] == url("meeting-detail", meeting.pk)
+        assert message in client.get(url("meeting-detail", meeting.pk)).content.decode()
+    with pytest.raises(ValidationError, match="cannot be attached to a cancelled meeting"):
+        workflow.add_attachment(meeting, title="Acta", file=upload, uploaded_by=cast.coordinator)
+    assert [item.title for item in AgendaItem.objects.all()] == ["Bienvenida"]
+    assert not MeetingAttachment.objects.exists()
+
+
+def test_a_meeting_already_held_still_takes_files(cast, past_meeting):
+    upload = SimpleUploadedFile("diapositivas.pdf", b"%PDF-1.4 slides")
+    response = cast.client("coordinator").post(
+        url("meeting-attachment-add", past_meeting.pk), {"file": upload}
+    )
+    assert response.status_code == 302
+    assert MeetingAttachment.objects.get().meeting == past_meeting
+
+
 # Attendance.
 
 
@@ -608,6 +736,70 @@ def test_empty_minutes_cannot_be_published(cast, past_meeting, notices):
     notices.assert_not_called()
 
 
+@pytest.mark.parametrize("data", [{"minutes": "  ", "publish": "1"}, {"minutes": "  "}])
+def test_published_minutes_cannot_be_blanked(cast, past_meeting, notices, data):
+    """Regression: publishing blank minutes again said "published" and emptied them."""
+    workflow.save_minutes(past_meeting, "Se acordó X.", publish=True)
+    response = cast.client("coordinator").post(url("meeting-minutes", past_meeting.pk), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["minutes"] == [
+        "Write the minutes before publishing them."
+    ]
+    past_meeting.refresh_from_db()
+    assert past_meeting.minutes == "Se acordó X."
+    assert past_meeting.minutes_published
+
+
+def make_polling(meeting) -> Meeting:
+    meeting.status, meeting.starts_at, meeting.ends_at = Meeting.Status.SCHEDULING, None, None
+    meeting.save()
+    return meeting
+
+
+def make_cancelled(meeting) -> Meeting:
+    meeting.status, meeting.cancellation_reason = Meeting.Status.CANCELLED, "Huelga"
+    meeting.save()
+    return meeting
+
+
+@pytest.mark.parametrize("finding_a_date", [False, True], ids=["future", "finding a date"])
+def test_minutes_are_published_only_once_the_meeting_has_taken_place(
+    cast, meeting, notices, django_capture_on_commit_callbacks, finding_a_date
+):
+    """Regression: minutes of a future meeting were published and announced to everyone."""
+    unheld = make_polling(meeting) if finding_a_date else meeting
+    client = cast.client("coordinator")
+    minutes_url = url("meeting-minutes", unheld.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(minutes_url, {"minutes": "Se acordó X.", "publish": "1"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "Minutes are published once the meeting has taken place."
+    ]
+    unheld.refresh_from_db()
+    assert (unheld.minutes, unheld.minutes_published) == ("", False)
+    notices.assert_not_called()
+    assert "Save and publish" not in client.get(minutes_url).content.decode()
+    # A draft may still be written ahead.
+    assert client.post(minutes_url, {"minutes": "Borrador"}).status_code == 302
+    unheld.refresh_from_db()
+    assert (unheld.minutes, unheld.minutes_published) == ("Borrador", False)
+
+
+def test_a_cancelled_meeting_has_no_minutes(cast, past_meeting, notices):
+    """Regression: the minutes of a cancelled meeting were published to every invitee."""
+    make_cancelled(past_meeting)
+    client = cast.client("coordinator")
+    for data in ({"minutes": "Se acordó X.", "publish": "1"}, {"minutes": "Borrador"}):
+        response = client.post(url("meeting-minutes", past_meeting.pk), data, follow=True)
+        assert "A cancelled meeting has no minutes." in response.content.decode()
+    with pytest.raises(ValidationError, match="A cancelled meeting has no minutes."):
+        workflow.save_minutes(past_meeting, "Se acordó X.", publish=True)
+    past_meeting.refresh_from_db()
+    assert (past_meeting.minutes, past_meeting.minutes_published) == ("", False)
+    notices.assert_not_called()
+
+
 @pytest.mark.parametrize("name", ["virus.exe", "page.html", "script.js", "no-extension"])
 def test_attachment_of_a_program_or_web_page_is_refused_naming_the_type(cast, meeting, name):
     """Regression: .exe and .html files were stored and served to every member."""
@@ -639,3 +831,13 @@ def test_a_meeting_of_more_than_a_week_is_refused(cast):
     )
     assert "at most 7 days" in str(response.context["form"].errors)
     assert not Meeting.objects.exists()
+
+
+def test_no_meeting_or_proposed_date_starts_before_2000():
+    """One floor for the forms, the API and the proposed dates (span_errors)."""
+    late_1999 = datetime(1999, 12, 31, 23, 0, tzinfo=MEETING_TZ)
+    hour = timedelta(hours=1)
+    assert span_errors(late_1999, late_1999 + hour) == {
+        "starts_at": "A meeting cannot start before the year 2000."
+    }
+    assert span_errors(EARLIEST, EARLIEST + hour) == {}

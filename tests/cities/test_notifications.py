@@ -15,7 +15,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from cities import notifications, tasks
-from cities.models import Meeting, MembershipApplication, Technician
+from cities.models import RSVP, Meeting, MembershipApplication, Technician
 from reci.celery import app
 from tests.factories import (
     CityFactory,
@@ -84,6 +84,7 @@ def test_calendar_notices_carry_the_meetings_request_file(cast, group_meeting, e
     assert cal["METHOD"] == "REQUEST"
     (event_component,) = cal.walk("VEVENT")
     assert event_component["UID"] == f"{group_meeting.uid}@reci.example.org"
+    assert event_component["ATTENDEE"] == f"mailto:{cast.owner.email}"  # RFC 5546 3.2.2
     assert f"https://reci.example.org/meetings/{group_meeting.pk}/" in message.body
 
 
@@ -98,6 +99,20 @@ def test_cancellation_notice_carries_a_cancel_file_and_the_reason(cast, group_me
     cal = ics_of(message)
     assert cal["METHOD"] == "CANCEL"
     assert cal.walk("VEVENT")[0]["STATUS"] == "CANCELLED"
+    assert cal.walk("VEVENT")[0]["ATTENDEE"] == f"mailto:{cast.owner.email}"  # RFC 5546 3.2.5
+
+
+def test_each_recipients_file_names_them_with_their_answer(cast, group_meeting):
+    """Regression: the e-mailed REQUEST had no ATTENDEE at all."""
+    RSVP.objects.create(meeting=group_meeting, user=cast.owner, response="going")
+    tasks.send_meeting_notice(group_meeting.pk, "changed", group_meeting.sequence)
+    for user, partstat in ((cast.owner, "ACCEPTED"), (cast.coordinator, "NEEDS-ACTION")):
+        (event,) = ics_of(message_to(user)).walk("VEVENT")
+        attendees = event.get("ATTENDEE")
+        assert not isinstance(attendees, list)  # the recipient alone, not the whole list
+        assert attendees == f"mailto:{user.email}"
+        assert attendees.params["PARTSTAT"] == partstat
+        assert attendees.params["RSVP"] == "FALSE"  # answers are given on the portal
 
 
 @pytest.mark.parametrize("event", ["scheduling", "minutes"])
