@@ -21,6 +21,7 @@ from ..models import (
     WorkingGroup,
 )
 from ..models.meetings import MEETING_TZ
+from ..submissions import SubmittedOnce
 
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 # At least two dates, or it is not a choice: a single date is simply the meeting's time.
@@ -42,7 +43,7 @@ class MeetingDateTimeField(forms.DateTimeField):
             return super().prepare_value(value)
 
 
-class MeetingForm(forms.ModelForm):
+class MeetingForm(SubmittedOnce, forms.ModelForm):
     starts_at = MeetingDateTimeField(
         label=_("Starts at"), required=False, help_text=_("Madrid time.")
     )
@@ -88,7 +89,7 @@ class MeetingForm(forms.ModelForm):
         return bool(self.cleaned_data.get("starts_at") or self.cleaned_data.get("ends_at"))
 
     def details(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.fields}
+        return {name: self.cleaned_data[name] for name in self.fields if name != "submission"}
 
 
 class SlotForm(forms.Form):
@@ -242,7 +243,7 @@ def megabytes_rounded_up(size: int) -> str:
     return avoid_wrapping(_("%s MB") % number_format(ceil(size * 10 / 2**20) / 10, 1))
 
 
-class AttachmentForm(forms.ModelForm):
+class AttachmentForm(SubmittedOnce, forms.ModelForm):
     title = forms.CharField(
         label=_("Title"),
         max_length=300,

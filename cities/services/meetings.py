@@ -140,7 +140,11 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
         meeting.sequence += 1
     meeting.save()
     # While the date is still being chosen, the "confirmed" notice carries the new details.
-    if moved and meeting.status == Meeting.Status.SCHEDULED:
+    # Correcting the record of a meeting already held (it was and stays past) tells nobody,
+    # just as recording it after the fact invited nobody.
+    ends = [end for end in (before["ends_at"], meeting.ends_at) if end]
+    held = len(ends) == 2 and max(ends) < timezone.now()
+    if moved and meeting.status == Meeting.Status.SCHEDULED and not held:
         meeting_event(meeting, "changed")
     return meeting
 

@@ -49,6 +49,7 @@ from ..permissions import (
 )
 from ..services import meetings as workflow
 from ..services.participation import mark_availability, respond_to_meeting
+from ..submissions import save_once
 
 PAGE_SIZE = 20
 
@@ -165,15 +166,18 @@ def meeting_create(request):
     form = MeetingForm(posted(request), initial=initial)
     slot_formset = SlotFormSet(posted(request), prefix="slots")
     if request.method == "POST" and check_time_or_slots(form, slot_formset):
-        try:
+
+        def create() -> str:
             meeting = workflow.create_meeting(
                 created_by=request.user, slots=slot_formset.slots(), **form.details()
             )
+            messages.success(request, _("The meeting was created and the invitees notified."))
+            return meeting.get_absolute_url()
+
+        try:
+            return save_once(request, form, create, while_pending=reverse("cities:meeting-list"))
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, _("The meeting was created and the invitees notified."))
-            return redirect("cities:meeting-detail", pk=meeting.pk)
     context = {"form": form, "slot_formset": slot_formset}
     return page(request, "form.html", context)
 
@@ -239,18 +243,22 @@ def meeting_attachment_add(request, pk: int):
         return redirect("cities:meeting-detail", pk=meeting.pk)
     form = AttachmentForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def attach() -> str:
             workflow.add_attachment(
                 meeting,
                 title=form.cleaned_data["title"],
                 file=form.cleaned_data["file"],
                 uploaded_by=request.user,
             )
+            messages.success(request, _("The file was attached."))
+            return meeting.get_absolute_url()
+
+        try:
+            return save_once(request, form, attach, while_pending=meeting.get_absolute_url())
         except ValidationError as exc:
             messages.error(request, error_text(exc))
-        else:
-            messages.success(request, _("The file was attached."))
-        return redirect("cities:meeting-detail", pk=meeting.pk)
+        return redirect(meeting)
     return page(request, "attachment.html", {"meeting": meeting, "form": form})
 
 

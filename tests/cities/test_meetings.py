@@ -372,6 +372,43 @@ def test_creating_a_meeting_with_a_fixed_time_invites(
     notices.assert_called_once_with(meeting.pk, "invitation", 0)
 
 
+def test_a_meeting_form_sent_twice_creates_one_meeting_and_one_invitation(
+    cast, notices, django_capture_on_commit_callbacks
+):
+    """Sending /meetings/new/ twice made two meetings, and both sent invitations."""
+    client = cast.client("coordinator")
+    token = client.get(url("meeting-create")).context["form"]["submission"].value()
+    data = meeting_data(submission=token)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url("meeting-create"), data)
+        second = client.post(url("meeting-create"), data, follow=True)
+    meeting = Meeting.objects.get()
+    assert first["Location"] == second.redirect_chain[0][0] == url("meeting-detail", meeting.pk)
+    assert "already been sent" in second.content.decode()
+    notices.assert_called_once_with(meeting.pk, "invitation", 0)
+
+
+def test_a_refused_meeting_form_may_be_corrected_and_sent_again(cast):
+    client = cast.client("coordinator")
+    token = client.get(url("meeting-create")).context["form"]["submission"].value()
+    refused = meeting_data(submission=token, online_url="")
+    assert client.post(url("meeting-create"), refused).status_code == 200
+    data = meeting_data(submission=token)
+    assert client.post(url("meeting-create"), data)["Location"].startswith("/")
+    assert Meeting.objects.count() == 1
+
+
+def test_a_meeting_the_service_refused_may_be_sent_again_with_the_same_form(cast):
+    """The token is released when saving fails, or the corrected form would be a 'repeat'."""
+    client = cast.client("coordinator")
+    data = meeting_data(submission="token-1")
+    refusal = ValidationError("Los coordinadores están de vacaciones.")
+    with mock.patch.object(workflow, "create_meeting", side_effect=refusal):
+        assert client.post(url("meeting-create"), data).status_code == 200
+    assert client.post(url("meeting-create"), data).status_code == 302
+    assert Meeting.objects.count() == 1
+
+
 def test_new_meeting_form_preselects_the_group(cast, group):
     response = cast.client("coordinator").get(url("meeting-create"), {"group": "movilidad"})
     assert response.context["form"].initial == {"kind": "group", "group": group}
@@ -452,14 +489,30 @@ def test_an_upcoming_meeting_cannot_be_moved_into_the_past(cast, meeting, notice
     notices.assert_not_called()
 
 
-def test_a_meeting_already_held_may_be_corrected(cast, past_meeting, notices):
+def test_a_meeting_already_held_may_be_corrected_without_telling_everyone(
+    cast, past_meeting, notices, django_capture_on_commit_callbacks
+):
+    """Correcting a held meeting's record sent every invitee a "meeting changed" notice."""
     earlier = past_meeting.starts_at - timedelta(days=1)
     data = meeting_data(
         starts_at=madrid_input(earlier), ends_at=madrid_input(earlier + timedelta(hours=1))
     )
-    response = cast.client("coordinator").post(url("meeting-edit", past_meeting.pk), data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = cast.client("coordinator").post(url("meeting-edit", past_meeting.pk), data)
     assert response.status_code == 302
-    assert Meeting.objects.get().starts_at == earlier.replace(second=0, microsecond=0)
+    corrected = Meeting.objects.get()
+    assert corrected.starts_at == earlier.replace(second=0, microsecond=0)
+    assert corrected.sequence == past_meeting.sequence + 1  # calendars still take the fix
+    notices.assert_not_called()
+
+
+def test_an_upcoming_meeting_moved_later_tells_the_invitees(
+    cast, meeting, notices, django_capture_on_commit_callbacks
+):
+    later = meeting.starts_at + timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.update_meeting(meeting, starts_at=later, ends_at=later + timedelta(hours=1))
+    notices.assert_called_once_with(meeting.pk, "changed", meeting.sequence + 1)
 
 
 AUDIENCE_FIXED = (
@@ -596,6 +649,16 @@ def test_coordinator_uploads_an_attachment(cast, meeting):
     attachment = MeetingAttachment.objects.get()
     assert (attachment.title, attachment.uploaded_by) == ("acta previa.pdf", cast.coordinator)
     assert attachment.file.name.startswith(f"meetings/{meeting.uid}/")
+
+
+def test_a_file_sent_twice_is_attached_once(cast, meeting):
+    client = cast.client("coordinator")
+    add = url("meeting-attachment-add", meeting.pk)
+    token = client.get(add).context["form"]["submission"].value()
+    for _ in range(2):
+        upload = SimpleUploadedFile("informe.pdf", b"%PDF-1.4 informe")
+        assert client.post(add, {"file": upload, "submission": token}).status_code == 302
+    assert MeetingAttachment.objects.count() == 1
 
 
 def test_attachment_over_20_mb_is_refused_with_the_limit():
