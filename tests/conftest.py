@@ -1,6 +1,7 @@
 """Shared fixtures: the cast for permission tests, package builders and a real Celery worker."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,19 @@ def require_tntp(name: str) -> Path:
     if not folder.is_dir():
         pytest.skip(f"TNTP network {name} not found under {TNTP} (set RECI_SHARED_DATA)")
     return folder
+
+
+def form_token(response) -> str:
+    """The one-time token of the creation form on a rendered page (cities/submissions.py).
+
+    Read from the HTML, not the template context: a template that leaves the hidden field
+    out would make every double submit a new creation.
+    """
+    match = re.search(
+        r'<input type="hidden" name="submission" value="([^"]+)"', response.content.decode()
+    )
+    assert match, "the page's form carries no submission token"
+    return match.group(1)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from wagtail.models import Page, Site
 
 from cities.forms.groups import WorkPlanItemForm
 from cities.models import ExpertiseArea, GroupMembership, WorkingGroup, WorkPlanItem
+from tests.conftest import form_token
 from tests.factories import (
     CityFactory,
     MeetingFactory,
@@ -663,7 +664,7 @@ def test_a_group_needs_its_fields(cast):
 
 def group_form_data(cast, **fields):
     page = cast.client("coordinator").get(reverse("cities:group-create"))
-    token = page.context["form"]["submission"].value()
+    token = form_token(page)
     return {
         "name": "Energía",
         "area": ExpertiseArea.ENERGY,
@@ -697,7 +698,7 @@ def test_two_forms_make_two_groups_and_a_refused_form_may_be_sent_again(cast):
 def test_a_work_plan_item_form_sent_twice_adds_one_item(cast, group):
     url = reverse("cities:workitem-create", args=[group.slug])
     client = cast.client("coordinator")
-    token = client.get(url).context["form"]["submission"].value()
+    token = form_token(client.get(url))
     data = {"title": "Aforos", "status": "planned", "submission": token}
     assert client.post(url, data).status_code == client.post(url, data).status_code == 302
     assert WorkPlanItem.objects.filter(title="Aforos").count() == 1

@@ -24,6 +24,7 @@ from cities.models import (
 )
 from cities.models.meetings import EARLIEST, MEETING_TZ, span_errors
 from cities.services import meetings as workflow
+from tests.conftest import form_token
 from tests.factories import (
     AgendaItemFactory,
     MeetingFactory,
@@ -377,7 +378,7 @@ def test_a_meeting_form_sent_twice_creates_one_meeting_and_one_invitation(
 ):
     """Sending /meetings/new/ twice made two meetings, and both sent invitations."""
     client = cast.client("coordinator")
-    token = client.get(url("meeting-create")).context["form"]["submission"].value()
+    token = form_token(client.get(url("meeting-create")))
     data = meeting_data(submission=token)
     with django_capture_on_commit_callbacks(execute=True):
         first = client.post(url("meeting-create"), data)
@@ -390,7 +391,7 @@ def test_a_meeting_form_sent_twice_creates_one_meeting_and_one_invitation(
 
 def test_a_refused_meeting_form_may_be_corrected_and_sent_again(cast):
     client = cast.client("coordinator")
-    token = client.get(url("meeting-create")).context["form"]["submission"].value()
+    token = form_token(client.get(url("meeting-create")))
     refused = meeting_data(submission=token, online_url="")
     assert client.post(url("meeting-create"), refused).status_code == 200
     data = meeting_data(submission=token)
@@ -654,7 +655,7 @@ def test_coordinator_uploads_an_attachment(cast, meeting):
 def test_a_file_sent_twice_is_attached_once(cast, meeting):
     client = cast.client("coordinator")
     add = url("meeting-attachment-add", meeting.pk)
-    token = client.get(add).context["form"]["submission"].value()
+    token = form_token(client.get(add))
     for _ in range(2):
         upload = SimpleUploadedFile("informe.pdf", b"%PDF-1.4 informe")
         assert client.post(add, {"file": upload, "submission": token}).status_code == 302
