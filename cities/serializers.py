@@ -188,6 +188,14 @@ class WorkingGroupSerializer(ModelCleanMixin, serializers.ModelSerializer):
             attrs["slug"] = WorkingGroup.unique_slug(attrs["name"])
         return super().validate(attrs)
 
+    def create(self, validated_data):
+        group = WorkingGroup(**validated_data)
+        try:
+            group.insert(slug_chosen=bool(self.initial_data.get("slug")))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        return group
+
 
 class AgendaItemSerializer(serializers.ModelSerializer):
     class Meta:

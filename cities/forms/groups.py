@@ -40,9 +40,12 @@ class WorkingGroupForm(SubmittedOnce, forms.ModelForm):
 
     def save(self, commit=True):
         group = super().save(commit=False)
-        if not group.slug:
+        if not commit:
+            return group
+        if group.pk is None:
             group.slug = WorkingGroup.unique_slug(group.name)
-        if commit:
+            group.insert(slug_chosen=False)
+        else:
             group.save()
         return group
 

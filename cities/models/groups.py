@@ -4,7 +4,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -57,6 +57,24 @@ class WorkingGroup(models.Model):
         if self.slug in self.RESERVED_SLUGS:
             message = _("“%(slug)s” is a page of the site, not a group's address.")
             raise ValidationError({"slug": message % {"slug": self.slug}})
+
+    def insert(self, *, slug_chosen: bool) -> None:
+        """Save this new group. A slug made from its name moves on to the next free one when
+        another group took it in the meantime (two coordinators, or API clients, creating at
+        once); a slug its creator chose is refused instead."""
+        for attempt in range(1, 6):
+            try:
+                with transaction.atomic():
+                    self.save(force_insert=True)
+                return
+            except IntegrityError:
+                if not WorkingGroup.objects.filter(slug=self.slug).exists():
+                    raise  # another constraint: not a slug taken in the meantime
+                if slug_chosen or attempt == 5:
+                    raise ValidationError(
+                        {"slug": _("A working group with this address already exists.")}
+                    ) from None
+                self.slug = self.unique_slug(self.name)
 
     @classmethod
     def unique_slug(cls, name: str) -> str:

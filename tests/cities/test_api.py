@@ -1,6 +1,7 @@
 """The network's API (/api/v1/): permissions for the whole cast, filters, search, tokens."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -373,6 +374,39 @@ def test_a_new_group_without_a_slug_gets_one_from_its_name(cast, group):
     second = client.post("/api/v1/working-groups/", GROUP_BODY, format="json")
     assert (first.status_code, second.status_code) == (201, 201), second.content
     assert (first.json()["slug"], second.json()["slug"]) == ("energia-y-clima", "energia-y-clima-2")
+
+
+def test_a_slug_taken_between_check_and_save_moves_on_to_the_next(cast, group):
+    """Six parallel creations of one name: the ones whose made-up slug another had just
+    taken were 500s (IntegrityError)."""
+    taken = WorkingGroup.objects.create(
+        name="Energía y clima",
+        slug="energia-y-clima",
+        area="energy",
+        remit="R.",
+        chair_city=cast.owner_city,
+    )
+    client = cast.api_client("coordinator")
+    free_then = mock.patch.object(
+        WorkingGroup, "unique_slug", side_effect=[taken.slug, "energia-y-clima-2"]
+    )
+    with free_then:  # the validation saw the slug free; the insert finds it taken
+        response = client.post("/api/v1/working-groups/", GROUP_BODY, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["slug"] == "energia-y-clima-2"
+
+
+def test_a_chosen_slug_taken_in_the_meantime_is_a_400(cast):
+    WorkingGroup.objects.create(
+        name="Otro", slug="energia", area="energy", remit="R.", chair_city=cast.owner_city
+    )
+    body = {**GROUP_BODY, "slug": "energia"}
+    with mock.patch("rest_framework.validators.UniqueValidator.__call__"):  # as if checked first
+        response = cast.api_client("coordinator").post(
+            "/api/v1/working-groups/", body, format="json"
+        )
+    assert response.status_code == 400
+    assert response.json() == {"slug": ["A working group with this address already exists."]}
 
 
 def test_a_group_cannot_take_the_address_of_the_new_group_page(cast):

@@ -1,6 +1,7 @@
 """Working groups and their work plans: who may do what, the workflows, and query counts."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -673,6 +674,16 @@ def group_form_data(cast, **fields):
         "submission": token,
         **fields,
     }
+
+
+def test_the_web_form_moves_on_to_the_next_slug_when_one_is_taken_meanwhile(cast):
+    WorkingGroupFactory(slug="energia")
+    with mock.patch.object(WorkingGroup, "unique_slug", side_effect=["energia", "energia-2"]):
+        response = cast.client("coordinator").post(
+            reverse("cities:group-create"), group_form_data(cast)
+        )
+    assert response.status_code == 302
+    assert WorkingGroup.objects.get(name="Energía").slug == "energia-2"
 
 
 def test_a_group_form_sent_twice_creates_one_group(cast):
