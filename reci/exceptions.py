@@ -14,12 +14,19 @@ def api_exception_handler(exc, context):
     DRF's JSON parser quotes Python's English message ("JSON parse error - Expecting ...")."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    elif isinstance(exc, exceptions.ParseError) and isinstance(
-        exc.__context__, json.JSONDecodeError
-    ):
-        where = exc.__context__
-        exc = exceptions.ParseError(
-            _("The request body is not valid JSON (line %(line)d, column %(column)d).")
-            % {"line": where.lineno, "column": where.colno}
-        )
+    elif isinstance(exc, exceptions.ParseError) and isinstance(exc.__context__, ValueError):
+        exc = exceptions.ParseError(why_not_json(exc.__context__))
     return drf_exception_handler(exc, context)
+
+
+def why_not_json(error: ValueError) -> str:
+    """What the JSON parser's error means, in the reader's language."""
+    if isinstance(error, json.JSONDecodeError):
+        return _("The request body is not valid JSON (line %(line)d, column %(column)d).") % {
+            "line": error.lineno,
+            "column": error.colno,
+        }
+    if isinstance(error, UnicodeDecodeError):
+        return _("The request body is not UTF-8 text.")
+    # NaN and Infinity, which JSON does not have.
+    return _("The request body is not valid JSON.")

@@ -149,8 +149,9 @@ LOGIN_REDIRECT_URL = "/"
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 # The project's own strings, then django-allauth's Spanish in the formal register (usted), as the
-# portal speaks everywhere; allauth's catalogue says tú in a few dozen of its strings.
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
+# portal speaks everywhere (allauth's catalogue says tú in a few dozen of its strings), then the
+# few messages of Django REST framework that its Spanish catalogue leaves in English.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth", BASE_DIR / "locale" / "drf"]
 TIME_ZONE = "Europe/Madrid"
 # URLs typed without a scheme in forms are taken as https (the Django 6 default).
 FORMS_URLFIELD_ASSUME_HTTPS = True

@@ -1081,3 +1081,29 @@ def test_bad_json_is_said_in_the_readers_language(cast, language, detail):
     response = client.post("/api/v1/meetings/", "{oops", content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"detail": detail}
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"title": NaN}', "El cuerpo de la petición no es JSON válido."),
+        (b'{"title": "\xff\xfe"}', "El cuerpo de la petición no es texto UTF-8."),
+    ],
+)
+def test_any_body_the_json_parser_refuses_is_explained_in_spanish(cast, body, detail):
+    """Regression: "JSON parse error - Out of range float values..." and "'utf-8' codec..."."""
+    client = cast.api_client("coordinator")
+    client.credentials(HTTP_ACCEPT_LANGUAGE="es")
+    response = client.post("/api/v1/meetings/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail}
+
+
+def test_drf_messages_missing_from_its_spanish_catalogue_are_translated(cast):
+    """A lone surrogate in a string: DRF's message had no Spanish."""
+    client = cast.api_client("coordinator")
+    client.credentials(HTTP_ACCEPT_LANGUAGE="es")
+    body = '{"title": "\\ud800", "kind": "assembly"}'
+    response = client.post("/api/v1/meetings/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["title"] == ["No se admiten caracteres sustitutos (surrogates): U+D800."]
