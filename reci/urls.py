@@ -38,4 +38,10 @@ urlpatterns = [
     path("pages/", include(wagtail_urls)),
 ]
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Only the pages' images are public files. Meeting attachments, scenario packages and run
+    # results are served by views that check who is asking: serving the whole of MEDIA_ROOT
+    # made them readable by anyone who knew (or read in a feed) a meeting's UID.
+    for folder in ("images/", "original_images/"):
+        urlpatterns += static(
+            settings.MEDIA_URL + folder, document_root=settings.MEDIA_ROOT / folder
+        )
