@@ -132,6 +132,10 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
         raise ValidationError(
             {"starts_at": _("An upcoming meeting cannot be moved into the past.")}
         )
+    if is_moved_out_of_the_past(before["ends_at"], meeting.ends_at):
+        raise ValidationError(
+            {"starts_at": _("A meeting already held cannot be moved into the future.")}
+        )
     if meeting.status == Meeting.Status.SCHEDULED and not (meeting.starts_at and meeting.ends_at):
         raise ValidationError({"starts_at": _("A scheduled meeting needs its start and end.")})
     meeting.full_clean(exclude=["created_by"])
@@ -154,6 +158,14 @@ def is_moved_into_the_past(old_start: datetime | None, new_start: datetime | Non
     corrected, and keeps its past date)."""
     now = timezone.now()
     return bool(old_start and new_start) and old_start > now and new_start < now
+
+
+def is_moved_out_of_the_past(old_end: datetime | None, new_end: datetime | None) -> bool:
+    """A meeting already held (it has ended) given an end still to come: its minutes,
+    attendance and answers belong to when it was held, and its invitees were told nothing
+    since. Its time may still be corrected within the past."""
+    now = timezone.now()
+    return bool(old_end and new_end) and old_end < now and new_end > now
 
 
 def audience_errors(meeting: Meeting, changes: dict) -> dict[str, str]:

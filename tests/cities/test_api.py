@@ -554,6 +554,43 @@ def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, 
     assert notices == ["changed", "cancelled"]
 
 
+def test_a_meeting_already_held_cannot_be_moved_into_the_future(cast, group, monkeypatch):
+    """Regression: a PATCH moving a held meeting to next year was a 200 that reopened its
+    RSVPs and told every invitee the meeting had changed."""
+    notices = record_notices(monkeypatch)
+    start = timezone.now() - timedelta(days=90)
+    held = MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=1))
+    next_year = timezone.now().year + 1
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{held.pk}/",
+        {"starts_at": f"{next_year}-02-01T10:00", "ends_at": f"{next_year}-02-01T11:00"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "starts_at": ["A meeting already held cannot be moved into the future."]
+    }
+    held.refresh_from_db()
+    assert (held.starts_at, held.sequence) == (start, 0)
+    assert notices == []
+
+
+def test_a_meeting_already_held_may_be_corrected_within_the_past(cast, group, monkeypatch):
+    notices = record_notices(monkeypatch)
+    start = (timezone.now() - timedelta(days=90)).replace(microsecond=0)
+    held = MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=1))
+    earlier = start - timedelta(days=1)
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{held.pk}/",
+        {"starts_at": earlier.isoformat(), "ends_at": (earlier + timedelta(hours=1)).isoformat()},
+        format="json",
+    )
+    assert response.status_code == 200
+    held.refresh_from_db()
+    assert (held.starts_at, held.sequence) == (earlier, 1)
+    assert notices == []
+
+
 AUDIENCE_FIXED = (
     "Who a meeting is for (its kind and working group) is fixed when it is created: "
     "cancel it and create a new one."

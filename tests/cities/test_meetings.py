@@ -507,6 +507,34 @@ def test_a_meeting_already_held_may_be_corrected_without_telling_everyone(
     notices.assert_not_called()
 
 
+def test_a_meeting_already_held_cannot_be_moved_into_the_future(cast, past_meeting, notices):
+    """Regression: a held meeting moved to next year reopened its RSVPs, showed minutes
+    published before its date and sent every invitee a "meeting changed"."""
+    data = meeting_data(starts_at=f"{NEXT_YEAR}-02-01T10:00", ends_at=f"{NEXT_YEAR}-02-01T11:00")
+    response = cast.client("coordinator").post(url("meeting-edit", past_meeting.pk), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["starts_at"] == [
+        "A meeting already held cannot be moved into the future."
+    ]
+    kept = Meeting.objects.get()
+    assert (kept.starts_at, kept.ends_at, kept.sequence) == (
+        past_meeting.starts_at,
+        past_meeting.ends_at,
+        past_meeting.sequence,
+    )
+    notices.assert_not_called()
+
+
+def test_a_meeting_already_held_cannot_be_stretched_into_the_future(past_meeting):
+    """Ending later than now is no longer in the past, even if it started before."""
+    later = timezone.now() + timedelta(hours=1)
+    with pytest.raises(ValidationError) as refused:
+        workflow.update_meeting(past_meeting, ends_at=later)
+    assert refused.value.message_dict == {
+        "starts_at": ["A meeting already held cannot be moved into the future."]
+    }
+
+
 def test_an_upcoming_meeting_moved_later_tells_the_invitees(
     cast, meeting, notices, django_capture_on_commit_callbacks
 ):
