@@ -20,7 +20,7 @@ from ..models import (
     SlotAvailability,
     WorkingGroup,
 )
-from ..models.meetings import MEETING_TZ
+from ..models.meetings import MEETING_TZ, in_utc
 from ..submissions import SubmittedOnce
 
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
@@ -99,7 +99,7 @@ class SlotForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts_at and ends_at and ends_at <= starts_at:
+        if starts_at and ends_at and in_utc(ends_at) <= in_utc(starts_at):
             self.add_error("ends_at", _("The proposed date must end after it starts."))
         if starts_at and starts_at < timezone.now():
             self.add_error("starts_at", _("A proposed date cannot be in the past."))

@@ -1,6 +1,6 @@
 """Meeting pages: who may see and manage them, RSVPs, agenda, files, attendance, minutes."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -923,6 +923,78 @@ def test_a_meeting_of_more_than_a_week_is_refused(cast):
     )
     assert "at most 7 days" in str(response.context["form"].errors)
     assert not Meeting.objects.exists()
+
+
+def last_sunday(year: int, month: int) -> datetime:
+    """The day Madrid's clocks change: the last Sunday of March (forward) or October (back)."""
+    day = datetime(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def spring_forward(hour: int, minute: int = 30) -> datetime:
+    """A Madrid time on next year's night the clocks go from 02:00 to 03:00 (fold=0)."""
+    return last_sunday(NEXT_YEAR, 3).replace(hour=hour, minute=minute, tzinfo=MEETING_TZ)
+
+
+def test_meeting_times_are_compared_as_instants_not_wall_clocks():
+    """Regression: 02:30 (which does not exist, read as +01:00) to 03:30 (+02:00) passed as
+    an hour, though both are the same instant, and the database refused it with its
+    constraint's own text."""
+    assert span_errors(spring_forward(2), spring_forward(3)) == {
+        "ends_at": "The meeting must end after it starts."
+    }
+    # A week on the wall clock across the change is a week less an hour: not too long.
+    start = spring_forward(3) - timedelta(days=7)
+    assert span_errors(start, start + timedelta(days=7)) == {}
+
+
+def test_a_time_that_does_not_exist_is_refused_with_a_reason_not_a_database_error(
+    group, cast, notices
+):
+    with pytest.raises(ValidationError) as refused:
+        workflow.create_meeting(
+            created_by=cast.coordinator,
+            kind="group",
+            group=group,
+            title="Reunión de primavera",
+            online_url="https://meet.example.org/primavera",
+            starts_at=spring_forward(2),
+            ends_at=spring_forward(3),
+        )
+    assert refused.value.message_dict == {"ends_at": ["The meeting must end after it starts."]}
+    assert not Meeting.objects.exists()
+
+
+def test_two_spellings_of_one_proposed_date_are_the_same_date(group, cast, notices):
+    """Regression: 02:30 and 03:30 on the spring-forward night passed as two dates, and the
+    database refused the second row."""
+    end = spring_forward(5)
+    with pytest.raises(ValidationError) as refused:
+        workflow.create_meeting(
+            created_by=cast.coordinator,
+            kind="group",
+            group=group,
+            title="Reunión de primavera",
+            online_url="https://meet.example.org/primavera",
+            slots=[(spring_forward(2), end), (spring_forward(3), end)],
+        )
+    assert refused.value.messages == ["The same date is proposed twice."]
+    assert not Meeting.objects.exists()
+
+
+def test_the_same_time_given_on_madrid_time_is_not_a_move(group, notices):
+    """An edit repeating the stored time is no new calendar revision, even at 02:30 on the
+    night the clocks go back (Python never finds a time of the repeated hour equal to one
+    in another zone, so it looked moved and everyone was told)."""
+    start = last_sunday(NEXT_YEAR, 10).replace(hour=0, minute=30, tzinfo=UTC)  # 02:30 CEST
+    meeting = MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=2))
+    workflow.update_meeting(
+        meeting,
+        starts_at=timezone.localtime(meeting.starts_at, MEETING_TZ),
+        ends_at=timezone.localtime(meeting.ends_at, MEETING_TZ),
+    )
+    assert Meeting.objects.get().sequence == meeting.sequence
+    notices.assert_not_called()
 
 
 def test_no_meeting_or_proposed_date_starts_before_2000():
