@@ -1,9 +1,11 @@
 """Forms of the meeting pages: details, proposed dates, agenda, attachments and answers."""
 
 import os
+from datetime import datetime
 from math import ceil
 
 from django import forms
+from django.forms.utils import from_current_timezone
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -28,8 +30,21 @@ ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 MIN_PROPOSED_SLOTS = 2
 
 
+def on_madrid_time(value: datetime) -> datetime:
+    """A naive date and time read on Madrid time, refused as MeetingDateTimeField refuses it
+    (Django's "couldn't be interpreted in time zone...") when Madrid has no such time (the
+    hour skipped when the clocks go forward) or has it twice (the hour repeated when they
+    go back). The API's times (serializers.MeetingTimeField) go through it too."""
+    with timezone.override(MEETING_TZ):
+        return from_current_timezone(value)
+
+
 class MeetingDateTimeField(forms.DateTimeField):
-    """A date and time read and shown on Madrid time, the time of every meeting."""
+    """A date and time read and shown on Madrid time, the time of every meeting.
+
+    Django's DateTimeField makes the parsed time aware with from_current_timezone, the check
+    of on_madrid_time: here under Madrid time.
+    """
 
     # The browser's date-time picker sends and expects ISO 8601 (HTML's own format).
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

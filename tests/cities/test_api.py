@@ -1,6 +1,6 @@
 """The network's API (/api/v1/): permissions for the whole cast, filters, search, tokens."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -515,6 +515,70 @@ def test_a_meeting_in_the_year_1_is_refused_with_the_reason(cast, group):
     assert response.status_code == 400
     assert "slots" in response.json()
     assert not Meeting.objects.exists()
+
+
+def clock_change(month: int, hour: int = 2, minute: int = 30) -> str:
+    """Next year's night Madrid's clocks change (the last Sunday of March or October), at a
+    time without an offset: 02:30 does not exist in March and happens twice in October."""
+    year = timezone.now().year + 1
+    day = date(year, month, 31)
+    day -= timedelta(days=(day.weekday() + 1) % 7)
+    return f"{day.isoformat()}T{hour:02d}:{minute:02d}"
+
+
+def not_madrid_time(moment: str) -> str:
+    return (
+        f"{moment.replace('T', ' ')}:00 couldn’t be interpreted in time zone Europe/Madrid; "
+        "it may be ambiguous or it may not exist."
+    )
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "field"),
+    [
+        (clock_change(3), clock_change(3, hour=3), "starts_at"),  # does not exist
+        (clock_change(3, hour=1), clock_change(3), "ends_at"),  # does not exist
+        (clock_change(10), clock_change(10, hour=4), "starts_at"),  # happens twice
+    ],
+)
+def test_a_madrid_time_that_does_not_exist_or_is_ambiguous_is_refused_as_on_the_page(
+    cast, group, starts_at, ends_at, field
+):
+    """Regression: 02:30-03:30 on the spring-forward night was a 400 quoting the database
+    constraint ("No se cumple la restricción...") and an October 02:30 was taken as either."""
+    response = cast.api_client("coordinator").post(
+        "/api/v1/meetings/",
+        meeting_body(group, starts_at=starts_at, ends_at=ends_at),
+        format="json",
+    )
+    assert response.status_code == 400
+    given = starts_at if field == "starts_at" else ends_at
+    assert response.json() == {field: [not_madrid_time(given)]}
+    assert not Meeting.objects.exists()
+
+
+def test_a_proposed_date_that_madrid_does_not_have_is_refused(cast, group):
+    poll = meeting_body(
+        group,
+        status="scheduling",
+        slots=[{"starts_at": clock_change(3), "ends_at": clock_change(3, hour=4)}, slot_body(5)],
+    )
+    del poll["starts_at"], poll["ends_at"]
+    response = cast.api_client("coordinator").post("/api/v1/meetings/", poll, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"slots": {"0": {"starts_at": [not_madrid_time(clock_change(3))]}}}
+    assert not Meeting.objects.exists()
+
+
+def test_a_time_with_its_offset_is_taken_at_a_clock_change(cast, group):
+    """With an offset, the second 02:30 of the October night is no longer ambiguous."""
+    body = meeting_body(
+        group, starts_at=f"{clock_change(10)}+01:00", ends_at=f"{clock_change(10, hour=3)}+01:00"
+    )
+    response = cast.api_client("coordinator").post("/api/v1/meetings/", body, format="json")
+    assert response.status_code == 201, response.json()
+    meeting = Meeting.objects.get()
+    assert meeting.ends_at - meeting.starts_at == timedelta(hours=1)
 
 
 def test_meeting_update_is_validated_as_a_whole(cast, meeting):
