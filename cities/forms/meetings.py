@@ -5,6 +5,7 @@ from datetime import datetime
 from math import ceil
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.utils import from_current_timezone
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -22,7 +23,7 @@ from ..models import (
     SlotAvailability,
     WorkingGroup,
 )
-from ..models.meetings import MEETING_TZ, in_utc
+from ..models.meetings import MEETING_TZ, in_utc, span_errors
 from ..submissions import SubmittedOnce
 
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
@@ -98,6 +99,29 @@ class MeetingForm(SubmittedOnce, forms.ModelForm):
         if ends_at and not starts_at and "starts_at" not in self.errors:
             self.add_error("starts_at", _("Give the time the meeting starts."))
         return cleaned
+
+    def _update_errors(self, errors):
+        """The model's errors; its span checks judge only the times the form accepted.
+
+        A time the form refused (one Madrid does not have, say) is not put on the meeting,
+        which keeps its old one: the model's checks then measured from the old start to the
+        new end, adding "lasts at most 7 days" to an hour at a clock change, or "must end
+        after it starts" to the end already refused. They are run again without it.
+        """
+        refused = {name for name in ("starts_at", "ends_at") if name in self._errors}
+        if refused and hasattr(errors, "error_dict"):
+            kept = {
+                name: messages
+                for name, messages in errors.error_dict.items()
+                if name not in ("starts_at", "ends_at")
+            }
+            accepted = {
+                name: None if name in refused else self.cleaned_data.get(name)
+                for name in ("starts_at", "ends_at")
+            }
+            kept.update(span_errors(accepted["starts_at"], accepted["ends_at"]))
+            errors = ValidationError(kept)
+        super()._update_errors(errors)
 
     @property
     def has_fixed_time(self) -> bool:

@@ -965,6 +965,42 @@ def test_a_time_that_does_not_exist_is_refused_with_a_reason_not_a_database_erro
     assert not Meeting.objects.exists()
 
 
+def madrid_lacks(moment: datetime) -> str:
+    return (
+        f"{moment:%Y-%m-%d %H:%M:%S} couldn’t be interpreted in time zone Europe/Madrid; "
+        "it may be ambiguous or it may not exist."
+    )
+
+
+@pytest.mark.parametrize(
+    ("start_hour", "end_hour", "field"),
+    [(2, 3, "starts_at"), (1, 2, "ends_at")],
+)
+def test_a_time_madrid_does_not_have_gets_one_error_not_a_contradictory_second(
+    cast, meeting, notices, start_hour, end_hour, field
+):
+    """Regression: the refused time left the meeting's old one in place, and the span checks
+    measured from it: 02:30-03:30 also read "A meeting lasts at most 7 days." and
+    01:30-02:30 "The meeting must end after it starts."."""
+    start, end = spring_forward(start_hour), spring_forward(end_hour)
+    data = meeting_data(starts_at=f"{start:%Y-%m-%dT%H:%M}", ends_at=f"{end:%Y-%m-%dT%H:%M}")
+    response = cast.client("coordinator").post(url("meeting-edit", meeting.pk), data)
+    assert response.status_code == 200
+    refused = start if field == "starts_at" else end
+    assert response.context["form"].errors == {field: [madrid_lacks(refused)]}
+    assert Meeting.objects.get().starts_at == meeting.starts_at
+    notices.assert_not_called()
+
+
+def test_the_time_the_form_accepted_is_still_checked_when_the_other_is_refused(cast, meeting):
+    data = meeting_data(starts_at="1999-03-28T10:00", ends_at=f"{spring_forward(2):%Y-%m-%dT%H:%M}")
+    response = cast.client("coordinator").post(url("meeting-edit", meeting.pk), data)
+    assert response.context["form"].errors == {
+        "starts_at": ["A meeting cannot start before the year 2000."],
+        "ends_at": [madrid_lacks(spring_forward(2))],
+    }
+
+
 def test_two_spellings_of_one_proposed_date_are_the_same_date(group, cast, notices):
     """Regression: 02:30 and 03:30 on the spring-forward night passed as two dates, and the
     database refused the second row."""
