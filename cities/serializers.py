@@ -3,10 +3,12 @@
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .forms.meetings import on_madrid_time
 from .models import (
     RSVP,
     AgendaItem,
@@ -204,13 +206,42 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MeetingTimeField(serializers.DateTimeField):
+    """A meeting's time: one without an offset is on Madrid time, and refused as the pages
+    refuse it if Madrid has no such time or has it twice, at a clock change.
+
+    DRF's own check (valid_datetime) lets both through with zoneinfo: it asks whether the
+    time equals itself in UTC, which Python answers "no" for any time of a gap or a
+    repeated hour (PEP 495), and then calls the time not ambiguous.
+    """
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            try:
+                value = on_madrid_time(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages, code=exc.code) from exc
+        return super().enforce_timezone(value)
+
+
+# The serializers of meetings and their proposed dates read times with MeetingTimeField.
+MEETING_FIELD_MAPPING = {
+    **serializers.ModelSerializer.serializer_field_mapping,
+    models.DateTimeField: MeetingTimeField,
+}
+
+
 class MeetingSlotSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = MEETING_FIELD_MAPPING
+
     class Meta:
         model = MeetingSlot
         fields = ["starts_at", "ends_at"]
 
 
 class MeetingSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    serializer_field_mapping = MEETING_FIELD_MAPPING
+
     group = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=WorkingGroup.objects.all(),

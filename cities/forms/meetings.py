@@ -1,9 +1,12 @@
 """Forms of the meeting pages: details, proposed dates, agenda, attachments and answers."""
 
 import os
+from datetime import datetime
 from math import ceil
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.utils import from_current_timezone
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -20,7 +23,7 @@ from ..models import (
     SlotAvailability,
     WorkingGroup,
 )
-from ..models.meetings import MEETING_TZ
+from ..models.meetings import MEETING_TZ, in_utc, span_errors
 from ..submissions import SubmittedOnce
 
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
@@ -28,8 +31,21 @@ ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 MIN_PROPOSED_SLOTS = 2
 
 
+def on_madrid_time(value: datetime) -> datetime:
+    """A naive date and time read on Madrid time, refused as MeetingDateTimeField refuses it
+    (Django's "couldn't be interpreted in time zone...") when Madrid has no such time (the
+    hour skipped when the clocks go forward) or has it twice (the hour repeated when they
+    go back). The API's times (serializers.MeetingTimeField) go through it too."""
+    with timezone.override(MEETING_TZ):
+        return from_current_timezone(value)
+
+
 class MeetingDateTimeField(forms.DateTimeField):
-    """A date and time read and shown on Madrid time, the time of every meeting."""
+    """A date and time read and shown on Madrid time, the time of every meeting.
+
+    Django's DateTimeField makes the parsed time aware with from_current_timezone, the check
+    of on_madrid_time: here under Madrid time.
+    """
 
     # The browser's date-time picker sends and expects ISO 8601 (HTML's own format).
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -84,6 +100,29 @@ class MeetingForm(SubmittedOnce, forms.ModelForm):
             self.add_error("starts_at", _("Give the time the meeting starts."))
         return cleaned
 
+    def _update_errors(self, errors):
+        """The model's errors; its span checks judge only the times the form accepted.
+
+        A time the form refused (one Madrid does not have, say) is not put on the meeting,
+        which keeps its old one: the model's checks then measured from the old start to the
+        new end, adding "lasts at most 7 days" to an hour at a clock change, or "must end
+        after it starts" to the end already refused. They are run again without it.
+        """
+        refused = {name for name in ("starts_at", "ends_at") if name in self._errors}
+        if refused and hasattr(errors, "error_dict"):
+            kept = {
+                name: messages
+                for name, messages in errors.error_dict.items()
+                if name not in ("starts_at", "ends_at")
+            }
+            accepted = {
+                name: None if name in refused else self.cleaned_data.get(name)
+                for name in ("starts_at", "ends_at")
+            }
+            kept.update(span_errors(accepted["starts_at"], accepted["ends_at"]))
+            errors = ValidationError(kept)
+        super()._update_errors(errors)
+
     @property
     def has_fixed_time(self) -> bool:
         return bool(self.cleaned_data.get("starts_at") or self.cleaned_data.get("ends_at"))
@@ -99,7 +138,7 @@ class SlotForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts_at and ends_at and ends_at <= starts_at:
+        if starts_at and ends_at and in_utc(ends_at) <= in_utc(starts_at):
             self.add_error("ends_at", _("The proposed date must end after it starts."))
         if starts_at and starts_at < timezone.now():
             self.add_error("starts_at", _("A proposed date cannot be in the past."))

@@ -2,7 +2,7 @@
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -28,11 +28,23 @@ MAX_DURATION = timedelta(days=7)
 EARLIEST = datetime(2000, 1, 1, tzinfo=MEETING_TZ)
 
 
+def in_utc(moment: datetime | None) -> datetime | None:
+    """The same instant in UTC, to compare or subtract times as instants.
+
+    Python compares and subtracts two datetimes that share a tzinfo by their wall clocks: on
+    Madrid time, 02:30 on the night the clocks go forward (a time that does not exist, read
+    as +01:00) looks an hour before 03:30 (+02:00), yet both are the same instant.
+    """
+    return moment.astimezone(UTC) if moment else moment
+
+
 def span_errors(starts_at, ends_at) -> dict[str, str]:
     """What is wrong with a meeting's (or a proposed date's) start and end, by field.
 
     One rule for the meeting forms, the API and the proposed dates, which are saved in bulk.
+    Times are compared as instants (in_utc), not as the wall-clock times they were given in.
     """
+    starts_at, ends_at = in_utc(starts_at), in_utc(ends_at)
     if starts_at and starts_at < EARLIEST:
         return {
             "starts_at": _("A meeting cannot start before the year %(year)d.")

@@ -26,7 +26,7 @@ from ..models import (
     MeetingSlot,
     SlotAvailability,
 )
-from ..models.meetings import span_errors
+from ..models.meetings import in_utc, span_errors
 from ..notifications import meeting_event
 
 # Fields that calendar clients show: changing one of them is a new revision of the event.
@@ -50,6 +50,9 @@ def create_meeting(*, created_by, slots: list[Slot] | None = None, **fields) -> 
 
     With `slots`, the meeting is scheduling and has no time until a slot is confirmed.
     """
+    for name in ("starts_at", "ends_at"):
+        if name in fields:
+            fields[name] = in_utc(fields[name])
     meeting = Meeting(created_by=created_by, **fields)
     check_cancellation_reason(meeting, None, meeting.cancellation_reason)
     if slots:
@@ -81,6 +84,8 @@ def propose_slots(meeting: Meeting, slots: list[Slot]) -> list[MeetingSlot]:
     meeting = _locked(meeting)
     if meeting.status != Meeting.Status.SCHEDULING:
         raise ValidationError(_("Only a meeting that is looking for a date takes proposals."))
+    # As instants: two spellings of one time are the same date (and the same row).
+    slots = [(in_utc(starts_at), in_utc(ends_at)) for starts_at, ends_at in slots]
     if len(set(slots)) != len(slots):
         raise ValidationError(_("The same date is proposed twice."))
     now = timezone.now()
@@ -125,12 +130,20 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
                         )
                     }
                 )
+    for name in ("starts_at", "ends_at"):
+        if name in changes:
+            # As instants, so that the same time given on Madrid time is no move.
+            changes[name] = in_utc(changes[name])
     before = {name: getattr(meeting, name) for name in CALENDAR_FIELDS}
     for name, value in changes.items():
         setattr(meeting, name, value)
     if is_moved_into_the_past(before["starts_at"], meeting.starts_at):
         raise ValidationError(
             {"starts_at": _("An upcoming meeting cannot be moved into the past.")}
+        )
+    if is_moved_out_of_the_past(before["ends_at"], meeting.ends_at):
+        raise ValidationError(
+            {"starts_at": _("A meeting already held cannot be moved into the future.")}
         )
     if meeting.status == Meeting.Status.SCHEDULED and not (meeting.starts_at and meeting.ends_at):
         raise ValidationError({"starts_at": _("A scheduled meeting needs its start and end.")})
@@ -154,6 +167,14 @@ def is_moved_into_the_past(old_start: datetime | None, new_start: datetime | Non
     corrected, and keeps its past date)."""
     now = timezone.now()
     return bool(old_start and new_start) and old_start > now and new_start < now
+
+
+def is_moved_out_of_the_past(old_end: datetime | None, new_end: datetime | None) -> bool:
+    """A meeting already held (it has ended) given an end still to come: its minutes,
+    attendance and answers belong to when it was held, and its invitees were told nothing
+    since. Its time may still be corrected within the past."""
+    now = timezone.now()
+    return bool(old_end and new_end) and old_end < now and new_end > now
 
 
 def audience_errors(meeting: Meeting, changes: dict) -> dict[str, str]:

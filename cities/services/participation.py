@@ -51,6 +51,14 @@ def respond_to_meeting(meeting: Meeting, user, response: str) -> RSVP:
     return rsvp
 
 
+def check_poll_open(meeting: Meeting) -> None:
+    """Refuse, saying why, answers to a meeting that is no longer looking for a date."""
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError(_("The poll is closed: the meeting was cancelled."))
+    if meeting.status != Meeting.Status.SCHEDULING:
+        raise ValidationError(_("The poll is closed: the meeting’s time was confirmed."))
+
+
 @transaction.atomic
 def mark_availability(meeting: Meeting, user, answers: dict[int, str]) -> list[SlotAvailability]:
     """Record a member's availability for some of a meeting's proposed slots.
@@ -58,8 +66,7 @@ def mark_availability(meeting: Meeting, user, answers: dict[int, str]) -> list[S
     `answers` maps slot id to an answer (yes, if_need_be, no). Nothing is saved if any
     slot or answer is wrong.
     """
-    if meeting.status != Meeting.Status.SCHEDULING:
-        raise ValidationError(_("This meeting is not looking for a date any more."))
+    check_poll_open(meeting)
     slots = {slot.pk: slot for slot in MeetingSlot.objects.filter(meeting=meeting)}
     unknown = sorted(set(answers) - set(slots))
     if unknown:

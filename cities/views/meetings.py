@@ -48,7 +48,7 @@ from ..permissions import (
     is_member,
 )
 from ..services import meetings as workflow
-from ..services.participation import mark_availability, respond_to_meeting
+from ..services.participation import check_poll_open, mark_availability, respond_to_meeting
 from ..submissions import save_once
 
 PAGE_SIZE = 20
@@ -295,6 +295,12 @@ def meeting_rsvp(request, pk: int):
 def meeting_availability(request, pk: int):
     meeting = get_meeting(request, pk)
     form = AvailabilityForm(request.POST, slots=meeting.slots.all())
+    try:
+        # Before the answers: a poll closed since the page was loaded is what to say.
+        check_poll_open(meeting)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(reverse("cities:meeting-detail", args=[meeting.pk]) + "#availability")
     if not can_respond_to_meeting(request.user, meeting):
         messages.error(request, _("This meeting is cancelled."))
     elif not form.is_valid():

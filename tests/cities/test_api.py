@@ -1,6 +1,6 @@
 """The network's API (/api/v1/): permissions for the whole cast, filters, search, tokens."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from unittest import mock
 
 import pytest
@@ -551,6 +551,70 @@ def test_a_meeting_in_the_year_1_is_refused_with_the_reason(cast, group):
     assert not Meeting.objects.exists()
 
 
+def clock_change(month: int, hour: int = 2, minute: int = 30) -> str:
+    """Next year's night Madrid's clocks change (the last Sunday of March or October), at a
+    time without an offset: 02:30 does not exist in March and happens twice in October."""
+    year = timezone.now().year + 1
+    day = date(year, month, 31)
+    day -= timedelta(days=(day.weekday() + 1) % 7)
+    return f"{day.isoformat()}T{hour:02d}:{minute:02d}"
+
+
+def not_madrid_time(moment: str) -> str:
+    return (
+        f"{moment.replace('T', ' ')}:00 couldn’t be interpreted in time zone Europe/Madrid; "
+        "it may be ambiguous or it may not exist."
+    )
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "field"),
+    [
+        (clock_change(3), clock_change(3, hour=3), "starts_at"),  # does not exist
+        (clock_change(3, hour=1), clock_change(3), "ends_at"),  # does not exist
+        (clock_change(10), clock_change(10, hour=4), "starts_at"),  # happens twice
+    ],
+)
+def test_a_madrid_time_that_does_not_exist_or_is_ambiguous_is_refused_as_on_the_page(
+    cast, group, starts_at, ends_at, field
+):
+    """Regression: 02:30-03:30 on the spring-forward night was a 400 quoting the database
+    constraint ("No se cumple la restricción...") and an October 02:30 was taken as either."""
+    response = cast.api_client("coordinator").post(
+        "/api/v1/meetings/",
+        meeting_body(group, starts_at=starts_at, ends_at=ends_at),
+        format="json",
+    )
+    assert response.status_code == 400
+    given = starts_at if field == "starts_at" else ends_at
+    assert response.json() == {field: [not_madrid_time(given)]}
+    assert not Meeting.objects.exists()
+
+
+def test_a_proposed_date_that_madrid_does_not_have_is_refused(cast, group):
+    poll = meeting_body(
+        group,
+        status="scheduling",
+        slots=[{"starts_at": clock_change(3), "ends_at": clock_change(3, hour=4)}, slot_body(5)],
+    )
+    del poll["starts_at"], poll["ends_at"]
+    response = cast.api_client("coordinator").post("/api/v1/meetings/", poll, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"slots": {"0": {"starts_at": [not_madrid_time(clock_change(3))]}}}
+    assert not Meeting.objects.exists()
+
+
+def test_a_time_with_its_offset_is_taken_at_a_clock_change(cast, group):
+    """With an offset, the second 02:30 of the October night is no longer ambiguous."""
+    body = meeting_body(
+        group, starts_at=f"{clock_change(10)}+01:00", ends_at=f"{clock_change(10, hour=3)}+01:00"
+    )
+    response = cast.api_client("coordinator").post("/api/v1/meetings/", body, format="json")
+    assert response.status_code == 201, response.json()
+    meeting = Meeting.objects.get()
+    assert meeting.ends_at - meeting.starts_at == timedelta(hours=1)
+
+
 def test_meeting_update_is_validated_as_a_whole(cast, meeting):
     # Only ends_at is sent; it is checked against the stored start.
     before = (meeting.starts_at - timedelta(hours=1)).isoformat()
@@ -586,6 +650,43 @@ def test_moving_a_meeting_raises_its_sequence_and_tells_invitees(cast, meeting, 
     meeting.refresh_from_db()
     assert meeting.sequence == 2
     assert notices == ["changed", "cancelled"]
+
+
+def test_a_meeting_already_held_cannot_be_moved_into_the_future(cast, group, monkeypatch):
+    """Regression: a PATCH moving a held meeting to next year was a 200 that reopened its
+    RSVPs and told every invitee the meeting had changed."""
+    notices = record_notices(monkeypatch)
+    start = timezone.now() - timedelta(days=90)
+    held = MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=1))
+    next_year = timezone.now().year + 1
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{held.pk}/",
+        {"starts_at": f"{next_year}-02-01T10:00", "ends_at": f"{next_year}-02-01T11:00"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "starts_at": ["A meeting already held cannot be moved into the future."]
+    }
+    held.refresh_from_db()
+    assert (held.starts_at, held.sequence) == (start, 0)
+    assert notices == []
+
+
+def test_a_meeting_already_held_may_be_corrected_within_the_past(cast, group, monkeypatch):
+    notices = record_notices(monkeypatch)
+    start = (timezone.now() - timedelta(days=90)).replace(microsecond=0)
+    held = MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=1))
+    earlier = start - timedelta(days=1)
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{held.pk}/",
+        {"starts_at": earlier.isoformat(), "ends_at": (earlier + timedelta(hours=1)).isoformat()},
+        format="json",
+    )
+    assert response.status_code == 200
+    held.refresh_from_db()
+    assert (held.starts_at, held.sequence) == (earlier, 1)
+    assert notices == []
 
 
 AUDIENCE_FIXED = (

@@ -1,6 +1,6 @@
 """Meeting pages: who may see and manage them, RSVPs, agenda, files, attendance, minutes."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -507,6 +507,34 @@ def test_a_meeting_already_held_may_be_corrected_without_telling_everyone(
     notices.assert_not_called()
 
 
+def test_a_meeting_already_held_cannot_be_moved_into_the_future(cast, past_meeting, notices):
+    """Regression: a held meeting moved to next year reopened its RSVPs, showed minutes
+    published before its date and sent every invitee a "meeting changed"."""
+    data = meeting_data(starts_at=f"{NEXT_YEAR}-02-01T10:00", ends_at=f"{NEXT_YEAR}-02-01T11:00")
+    response = cast.client("coordinator").post(url("meeting-edit", past_meeting.pk), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["starts_at"] == [
+        "A meeting already held cannot be moved into the future."
+    ]
+    kept = Meeting.objects.get()
+    assert (kept.starts_at, kept.ends_at, kept.sequence) == (
+        past_meeting.starts_at,
+        past_meeting.ends_at,
+        past_meeting.sequence,
+    )
+    notices.assert_not_called()
+
+
+def test_a_meeting_already_held_cannot_be_stretched_into_the_future(past_meeting):
+    """Ending later than now is no longer in the past, even if it started before."""
+    later = timezone.now() + timedelta(hours=1)
+    with pytest.raises(ValidationError) as refused:
+        workflow.update_meeting(past_meeting, ends_at=later)
+    assert refused.value.message_dict == {
+        "starts_at": ["A meeting already held cannot be moved into the future."]
+    }
+
+
 def test_an_upcoming_meeting_moved_later_tells_the_invitees(
     cast, meeting, notices, django_capture_on_commit_callbacks
 ):
@@ -895,6 +923,114 @@ def test_a_meeting_of_more_than_a_week_is_refused(cast):
     )
     assert "at most 7 days" in str(response.context["form"].errors)
     assert not Meeting.objects.exists()
+
+
+def last_sunday(year: int, month: int) -> datetime:
+    """The day Madrid's clocks change: the last Sunday of March (forward) or October (back)."""
+    day = datetime(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def spring_forward(hour: int, minute: int = 30) -> datetime:
+    """A Madrid time on next year's night the clocks go from 02:00 to 03:00 (fold=0)."""
+    return last_sunday(NEXT_YEAR, 3).replace(hour=hour, minute=minute, tzinfo=MEETING_TZ)
+
+
+def test_meeting_times_are_compared_as_instants_not_wall_clocks():
+    """Regression: 02:30 (which does not exist, read as +01:00) to 03:30 (+02:00) passed as
+    an hour, though both are the same instant, and the database refused it with its
+    constraint's own text."""
+    assert span_errors(spring_forward(2), spring_forward(3)) == {
+        "ends_at": "The meeting must end after it starts."
+    }
+    # A week on the wall clock across the change is a week less an hour: not too long.
+    start = spring_forward(3) - timedelta(days=7)
+    assert span_errors(start, start + timedelta(days=7)) == {}
+
+
+def test_a_time_that_does_not_exist_is_refused_with_a_reason_not_a_database_error(
+    group, cast, notices
+):
+    with pytest.raises(ValidationError) as refused:
+        workflow.create_meeting(
+            created_by=cast.coordinator,
+            kind="group",
+            group=group,
+            title="Reunión de primavera",
+            online_url="https://meet.example.org/primavera",
+            starts_at=spring_forward(2),
+            ends_at=spring_forward(3),
+        )
+    assert refused.value.message_dict == {"ends_at": ["The meeting must end after it starts."]}
+    assert not Meeting.objects.exists()
+
+
+def madrid_lacks(moment: datetime) -> str:
+    return (
+        f"{moment:%Y-%m-%d %H:%M:%S} couldn’t be interpreted in time zone Europe/Madrid; "
+        "it may be ambiguous or it may not exist."
+    )
+
+
+@pytest.mark.parametrize(
+    ("start_hour", "end_hour", "field"),
+    [(2, 3, "starts_at"), (1, 2, "ends_at")],
+)
+def test_a_time_madrid_does_not_have_gets_one_error_not_a_contradictory_second(
+    cast, meeting, notices, start_hour, end_hour, field
+):
+    """Regression: the refused time left the meeting's old one in place, and the span checks
+    measured from it: 02:30-03:30 also read "A meeting lasts at most 7 days." and
+    01:30-02:30 "The meeting must end after it starts."."""
+    start, end = spring_forward(start_hour), spring_forward(end_hour)
+    data = meeting_data(starts_at=f"{start:%Y-%m-%dT%H:%M}", ends_at=f"{end:%Y-%m-%dT%H:%M}")
+    response = cast.client("coordinator").post(url("meeting-edit", meeting.pk), data)
+    assert response.status_code == 200
+    refused = start if field == "starts_at" else end
+    assert response.context["form"].errors == {field: [madrid_lacks(refused)]}
+    assert Meeting.objects.get().starts_at == meeting.starts_at
+    notices.assert_not_called()
+
+
+def test_the_time_the_form_accepted_is_still_checked_when_the_other_is_refused(cast, meeting):
+    data = meeting_data(starts_at="1999-03-28T10:00", ends_at=f"{spring_forward(2):%Y-%m-%dT%H:%M}")
+    response = cast.client("coordinator").post(url("meeting-edit", meeting.pk), data)
+    assert response.context["form"].errors == {
+        "starts_at": ["A meeting cannot start before the year 2000."],
+        "ends_at": [madrid_lacks(spring_forward(2))],
+    }
+
+
+def test_two_spellings_of_one_proposed_date_are_the_same_date(group, cast, notices):
+    """Regression: 02:30 and 03:30 on the spring-forward night passed as two dates, and the
+    database refused the second row."""
+    end = spring_forward(5)
+    with pytest.raises(ValidationError) as refused:
+        workflow.create_meeting(
+            created_by=cast.coordinator,
+            kind="group",
+            group=group,
+            title="Reunión de primavera",
+            online_url="https://meet.example.org/primavera",
+            slots=[(spring_forward(2), end), (spring_forward(3), end)],
+        )
+    assert refused.value.messages == ["The same date is proposed twice."]
+    assert not Meeting.objects.exists()
+
+
+def test_the_same_time_given_on_madrid_time_is_not_a_move(group, notices):
+    """An edit repeating the stored time is no new calendar revision, even at 02:30 on the
+    night the clocks go back (Python never finds a time of the repeated hour equal to one
+    in another zone, so it looked moved and everyone was told)."""
+    start = last_sunday(NEXT_YEAR, 10).replace(hour=0, minute=30, tzinfo=UTC)  # 02:30 CEST
+    meeting = MeetingFactory(group=group, starts_at=start, ends_at=start + timedelta(hours=2))
+    workflow.update_meeting(
+        meeting,
+        starts_at=timezone.localtime(meeting.starts_at, MEETING_TZ),
+        ends_at=timezone.localtime(meeting.ends_at, MEETING_TZ),
+    )
+    assert Meeting.objects.get().sequence == meeting.sequence
+    notices.assert_not_called()
 
 
 def test_no_meeting_or_proposed_date_starts_before_2000():

@@ -140,7 +140,7 @@ def test_scheduling_end_to_end(cast, notices, django_capture_on_commit_callbacks
     response = cast.client("owner").post(
         url("meeting-availability", meeting), {f"slot_{first.pk}": "yes"}, follow=True
     )
-    assert "This meeting is not looking for a date any more." in response.content.decode()
+    assert "The poll is closed: the meeting’s time was confirmed." in messages_of(response)
 
 
 @pytest.mark.parametrize(
@@ -255,8 +255,41 @@ def test_a_cancelled_poll_takes_no_answers(cast, poll):
     response = cast.client("owner").post(
         url("meeting-availability", poll), {f"slot_{slot.pk}": "yes"}, follow=True
     )
-    assert "This meeting is cancelled." in response.content.decode()
+    assert messages_of(response) == ["The poll is closed: the meeting was cancelled."]
     assert not SlotAvailability.objects.exists()
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    ("close", "message"),
+    [
+        (
+            lambda poll: workflow.confirm_slot(poll, poll.slots.first()),
+            "The poll is closed: the meeting’s time was confirmed.",
+        ),
+        (
+            lambda poll: workflow.cancel_meeting(poll, "Se aplaza al otoño."),
+            "The poll is closed: the meeting was cancelled.",
+        ),
+    ],
+    ids=["confirmed", "cancelled"],
+)
+def test_an_empty_answer_to_a_closed_poll_is_told_the_poll_is_closed(cast, poll, close, message):
+    """Regression: a page left open sent nothing ticked to a poll closed since, and was told
+    to "Answer at least one of the proposed dates", which it could not do."""
+    close(poll)
+    response = cast.client("owner").post(url("meeting-availability", poll), {}, follow=True)
+    assert messages_of(response) == [message]
+    assert not SlotAvailability.objects.exists()
+
+
+def test_a_meeting_with_a_fixed_time_has_no_poll_to_answer(cast, group):
+    meeting = MeetingFactory(group=group)
+    response = cast.client("owner").post(url("meeting-availability", meeting), {}, follow=True)
+    assert messages_of(response) == ["The poll is closed: the meeting’s time was confirmed."]
 
 
 def test_detail_shows_the_grid_with_counts(cast, poll):
