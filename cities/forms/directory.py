@@ -15,7 +15,7 @@ from ..services.membership import (
     member_city_of,
     pending_application_of,
 )
-from ..text import fold, search_words
+from ..text import search_words
 
 SORT_CHOICES = [
     ("name", _("Name (A to Z)")),
@@ -95,16 +95,22 @@ class CityForm(forms.ModelForm):
 
 
 def search_municipalities(query: str, limit: int = MUNICIPALITY_MATCHES):
-    """Municipalities of the reference table whose name holds `query` (accents ignored).
+    """Municipalities of the reference table whose name holds every word of `query`, in any
+    order (accents, case and punctuation ignored: "palmas gran canaria" finds "Las Palmas de
+    Gran Canaria"), as the city and group pages search.
 
     A five-digit query also finds the municipality with that INE code. Exact names come
     first, then names that start with the query, then the rest; larger places first.
     """
-    folded = fold(query)
+    words = search_words(query)
+    folded = " ".join(words)
     if len(folded) < 2:
         return Municipality.objects.none()
+    every_word = Q()
+    for word in words:
+        every_word &= Q(search_name__contains=word)
     return (
-        Municipality.objects.filter(Q(search_name__contains=folded) | Q(ine_code=folded))
+        Municipality.objects.filter(every_word | Q(ine_code=folded))
         .annotate(
             rank=Case(
                 When(Q(search_name=folded) | Q(ine_code=folded), then=Value(0)),

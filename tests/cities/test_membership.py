@@ -186,6 +186,25 @@ def test_municipality_search_ignores_hyphens(applicant, municipalities, query, i
     assert [m.ine_code for m in response.context["form"].matches] == [ine_code]
 
 
+@pytest.mark.parametrize(
+    ("query", "ine_code"),
+    [
+        ("Alcala Henares", "28005"),
+        ("san sebastian reyes", "28134"),
+        ("palmas gran canaria", "35016"),
+        ("reyes de los sebastián san", "28134"),
+    ],
+)
+def test_municipality_search_finds_every_word_in_any_order(
+    applicant, municipalities, query, ine_code
+):
+    """Regression: only a continuous piece of the name was found ("Alcala Henares": nothing)."""
+    response = signed_in(applicant).get(
+        reverse("cities:membership-apply"), {"municipality_q": query}
+    )
+    assert [m.ine_code for m in response.context["form"].matches] == [ine_code]
+
+
 def test_municipality_search_puts_exact_names_first_and_finds_ine_codes(applicant, municipalities):
     client = signed_in(applicant)
     url = reverse("cities:membership-apply")
