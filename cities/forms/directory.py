@@ -16,6 +16,7 @@ from ..services.membership import (
     pending_application_of,
 )
 from ..text import search_words
+from .fields import FoldedChoiceField
 
 SORT_CHOICES = [
     ("name", _("Name (A to Z)")),
@@ -40,8 +41,9 @@ class CityFilterForm(forms.Form):
     """The directory's filters (?q ?region ?province ?size ?tier) and sort order (?sort)."""
 
     q = forms.CharField(label=_("Name"), required=False, max_length=200)
-    region = forms.ChoiceField(label=_("Autonomous community"), required=False)
-    province = forms.ChoiceField(label=_("Province"), required=False)
+    # Matched folded, as the API's ?region= and ?province= are ("andalucia" is Andalucía).
+    region = FoldedChoiceField(label=_("Autonomous community"), required=False)
+    province = FoldedChoiceField(label=_("Province"), required=False)
     size = forms.ChoiceField(
         label=_("Size"), required=False, choices=[("", _("Any size")), *SizeBand.choices]
     )

@@ -170,6 +170,45 @@ def test_cities_filter_by_region_province_size_band_and_tier(cast):
     assert client.get("/api/v1/cities/", {"size_band": "huge"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("params", "slugs"),
+    [
+        ({"region": "Andalucia"}, {"granada", "mostoles", "malaga"}),  # the cast's: Andalucía
+        ({"region": "ANDALUCÍA"}, {"granada", "mostoles", "malaga"}),
+        ({"province": "malaga"}, {"malaga"}),
+        ({"province": "alicante"}, {"elche"}),  # either part of "Alacant/Alicante"
+        ({"region": "comunitat valenciana", "province": "Alacant/Alicante"}, {"elche"}),
+        ({"region": "Aragon"}, set()),  # a real community with no member city yet
+    ],
+)
+def test_cities_filter_by_region_and_province_ignoring_accents_and_case(cast, params, slugs):
+    """Regression: ?region=Andalucia and ?province=malaga found nothing (exact accents only)."""
+    CityFactory(name="Málaga", slug="malaga", region="Andalucía", province="Málaga")
+    CityFactory(
+        name="Elche", slug="elche", region="Comunitat Valenciana", province="Alacant/Alicante"
+    )
+    response = APIClient().get("/api/v1/cities/", params)
+    assert response.status_code == 200, response.content
+    assert {c["slug"] for c in response.json()["results"]} == slugs
+
+
+def test_an_unknown_region_is_a_400_that_lists_the_communities(cast):
+    """Regression: ?region=nope was a 200 with no results, which reads as an answer."""
+    response = APIClient().get("/api/v1/cities/", {"region": "nope"})
+    assert response.status_code == 400
+    [message] = response.json()["region"]
+    assert message.startswith("“nope” is not a value of ?region=. Use one of: Andalucía, Aragón,")
+    assert "Comunidad de Madrid" in message and "País Vasco" in message
+
+
+def test_an_unknown_province_is_a_400_that_names_the_parameter(cast):
+    response = APIClient().get("/api/v1/cities/", {"province": "Narnia"})
+    assert response.status_code == 400
+    [message] = response.json()["province"]
+    assert message.startswith("“Narnia” is not a value of ?province= (the names of the table")
+    assert "Zaragoza" not in message  # 52 provinces: too many to list
+
+
 def test_city_list_is_paginated(cast):
     CityFactory.create_batch(28)
     client = APIClient()
@@ -841,6 +880,8 @@ def test_meetings_filter_by_group_kind_status_and_dates(cast, meeting):
         ("/api/v1/working-groups/", "area", "knitting"),
         ("/api/v1/cities/", "size_band", "huge"),
         ("/api/v1/cities/", "tier", "gold"),
+        ("/api/v1/cities/", "region", "nope"),
+        ("/api/v1/cities/", "province", "nope"),
         ("/api/v1/technicians/", "city", "atlantis"),
         ("/api/v1/technicians/", "group", "no-such-group"),
         ("/api/v1/technicians/", "language", "xx"),
