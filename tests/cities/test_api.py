@@ -105,6 +105,23 @@ def test_city_admin_patches_own_city_but_not_its_tier(cast):
     assert cast.owner_city.tier == "full"
 
 
+def test_a_city_admin_may_send_back_the_unchanged_tier(cast):
+    """Regression: a client saving what it read (tier included) got 403 from a city admin."""
+    Technician.objects.filter(user=cast.owner).update(role=Technician.Role.CITY_ADMIN)
+    client = cast.api_client("owner")
+    url = f"/api/v1/cities/{cast.owner_city.slug}/"
+    read = client.get(url).json()
+    body = {**read, "description": "Ciudad nazarí."}
+    response = client.patch(url, body, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["tier"], response.json()["description"]) == ("full", "Ciudad nazarí.")
+    changed = client.patch(url, {**body, "tier": "associate"}, format="json")
+    assert changed.status_code == 403
+    assert "Only the network coordinators change" in changed.json()["detail"]
+    cast.owner_city.refresh_from_db()
+    assert cast.owner_city.tier == "full"
+
+
 @pytest.mark.parametrize("body", ["5", "null", '"tier"', '["tier"]'])
 @pytest.mark.parametrize(
     ("method", "path"),
