@@ -440,6 +440,33 @@ def test_a_group_cannot_take_the_address_of_the_new_group_page(cast):
     assert not WorkingGroup.objects.filter(slug="new").exists()
 
 
+@pytest.mark.parametrize(
+    ("slug", "error"),
+    [
+        ("NEW", "page of the site"),
+        ("New", "page of the site"),
+        ("Energia-Clima", "in lower case: “energia-clima”, not “Energia-Clima”"),
+    ],
+)
+def test_a_group_address_is_lower_case(cast, slug, error):
+    """Regression: "NEW" was accepted and the group lived at /groups/NEW/."""
+    body = {**GROUP_BODY, "slug": slug}
+    response = cast.api_client("coordinator").post("/api/v1/working-groups/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert error in response.json()["slug"][0]
+    assert not WorkingGroup.objects.exists()
+
+
+def test_a_group_made_with_an_upper_case_address_before_the_rule_can_still_be_edited(cast):
+    """Its calendar links use the old address, so it keeps it; other changes still save."""
+    legacy = WorkingGroupFactory(slug="Movilidad", chair_city=cast.owner_city)
+    url = f"/api/v1/working-groups/{legacy.slug}/"
+    response = cast.api_client("coordinator").patch(url, {"active": False}, format="json")
+    assert response.status_code == 200, response.content
+    legacy.refresh_from_db()
+    assert (legacy.slug, legacy.is_active) == ("Movilidad", False)
+
+
 def test_a_group_keeps_its_slug(cast, group):
     """A renamed slug silently broke every member's group calendar link."""
     url = f"/api/v1/working-groups/{group.slug}/"
