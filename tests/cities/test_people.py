@@ -149,6 +149,26 @@ def test_a_pending_request_shows_its_state_and_a_second_one_is_not_sent(cast, pe
     assert Technician.objects.get(user=applicant).city == cast.owner_city
 
 
+@pytest.mark.parametrize(
+    ("language", "date"),
+    [("en", "Dec. 4, 2026, 6:10 p.m.,"), ("es", "4 de diciembre de 2026 a las 18:10,")],
+)
+def test_the_pending_requests_date_is_followed_by_no_second_full_stop(
+    cast, pending, applicant, language, date
+):
+    """Regression: the English page read "on Dec. 4, 2026, 6:10 p.m.. Its admins"."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    pending.requested_at = datetime(2026, 12, 4, 18, 10, tzinfo=ZoneInfo("Europe/Madrid"))
+    pending.save()
+    client = client_for(applicant)
+    page = client.get(reverse("cities:technician-request"), headers={"accept-language": language})
+    text = page.content.decode()
+    assert ".." not in text.replace("...", "")
+    assert date in text  # a comma after the date: the sentence goes on
+
+
 def test_an_unverified_user_cannot_ask_to_join(cast):
     user = UserFactory()
     EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
