@@ -1,6 +1,7 @@
 """Forms of the city directory and of membership applications."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
@@ -15,8 +16,10 @@ from ..services.membership import (
     member_city_of,
     pending_application_of,
 )
+from ..services.people import NAME_FIELDS, set_names
 from ..text import search_words
 from .fields import FoldedChoiceField
+from .people import add_name_fields
 
 SORT_CHOICES = [
     ("name", _("Name (A to Z)")),
@@ -182,6 +185,9 @@ class MembershipApplicationForm(forms.ModelForm):
     def __init__(self, *args, query: str = "", applicant=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.applicant = applicant
+        # The applicant becomes the city's admin: a technician known by name (set_names).
+        add_name_fields(self, applicant)
+        self.order_fields(["municipality", "first_name", "last_name"])
         self.matches = list(search_municipalities(query))
         # Only the matches are offered; any real municipality still validates.
         self.fields["municipality"].widget.choices = [
@@ -234,7 +240,12 @@ class MembershipApplicationForm(forms.ModelForm):
                 if (asked := self.join_request()) is not None:
                     self.add_error(None, asked_to_join(asked))
                     return None
+                names = {field: self.cleaned_data.get(field, "") for field in NAME_FIELDS}
+                set_names(self.applicant, **names)  # saved with the application, or not at all
                 application.save()
+        except ValidationError as error:
+            self.add_error(None, error)
+            return None
         except IntegrityError:
             # one_pending_application_per_municipality: another applicant was faster.
             self.add_error("municipality", pending_error(application.municipality))
