@@ -98,8 +98,10 @@ class CityViewSet(
             can_edit_city(request.user, city),
             _("Only the city's admins and the network coordinators edit its profile."),
         )
+        # A client may send back what it read: only a change of the tier is theirs to decide.
+        changes_tier = "tier" in request.data and request.data["tier"] != city.tier
         self.require(
-            "tier" not in request.data or can_manage_membership(request.user),
+            not changes_tier or can_manage_membership(request.user),
             _("Only the network coordinators change a city's membership tier."),
         )
         return super().update(request, *args, **kwargs)

@@ -18,6 +18,10 @@ def _role(user) -> dict:
         # city" and "Apply for membership". permissions.is_newcomer without its verified
         # address on purpose: the link still shows, and the page says to verify it first.
         "can_join_a_city": is_unattached(user),
+        # The page of their request to join a city, while it waits for its decision.
+        "has_pending_request": technician is None
+        and user.is_authenticated
+        and getattr(user, "technician", None) is not None,
         # Their own applications, pending or decided, for anyone not (yet) in a city.
         "has_no_city": user.is_authenticated
         and not coordinator

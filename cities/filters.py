@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import SearchFilter
 
+from .forms.fields import FoldedChoiceField
 from .models import (
     City,
     ExpertiseArea,
@@ -21,6 +22,8 @@ from .models import (
     SizeBand,
     Technician,
     WorkingGroup,
+    province_choices,
+    region_choices,
 )
 from .text import fold
 
@@ -67,9 +70,18 @@ def slug_filter(model, field_name: str, label) -> django_filters.ModelChoiceFilt
     )
 
 
+class PlaceNameFilter(django_filters.Filter):
+    """An autonomous community or province, matched folded ("andalucia", "MALAGA"); a name
+    outside the fixed set of the municipality table is a 400 that names the parameter."""
+
+    field_class = FoldedChoiceField
+
+
 class CityFilter(django_filters.FilterSet):
-    region = django_filters.CharFilter(lookup_expr="iexact", label=_("Autonomous community"))
-    province = django_filters.CharFilter(lookup_expr="iexact", label=_("Province"))
+    region = PlaceNameFilter(
+        choices=region_choices, parameter="region", label=_("Autonomous community")
+    )
+    province = PlaceNameFilter(choices=province_choices, parameter="province", label=_("Province"))
     size_band = django_filters.ChoiceFilter(choices=SizeBand.choices, label=_("Size band"))
     tier = django_filters.ChoiceFilter(choices=MembershipTier.choices, label=_("Membership tier"))
 

@@ -19,3 +19,21 @@ def fold(text: str) -> str:
 def search_words(query: str) -> list[str]:
     """The folded words of a search query; a match holds every one, in any order."""
     return fold(query).split()
+
+
+def match_name(value: str, names) -> str | None:
+    """The one of `names` that `value` names, folded ("andalucia" -> "Andalucía").
+
+    A bilingual name is also found by either of its parts ("alicante" -> "Alacant/Alicante").
+    """
+    wanted = fold(value)
+    if not wanted:
+        return None
+    names = list(names)
+    for name in names:
+        if fold(name) == wanted:
+            return name
+    for name in names:
+        if "/" in name and wanted in (fold(part) for part in name.split("/")):
+            return name
+    return None

@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from cities.models import City, Meeting, Technician, WorkingGroup
-from cities.permissions import is_member
+from cities.permissions import is_member, pending_application
 from twins.models import ScenarioRun
 from twins.permissions import visible_packages
 
@@ -26,6 +26,7 @@ def home(request):
             :NEWEST_CITIES
         ],
         "show_meetings": member,
+        **({} if member else signed_in_outsider(request.user)),
         "upcoming_meetings": upcoming_meetings() if member else [],
         "package_count": packages.count(),
         "recent_runs": ScenarioRun.objects.filter(version__package__in=packages)
@@ -33,6 +34,19 @@ def home(request):
         .order_by("-created_at")[:10],
     }
     return render(request, "home.html", context)
+
+
+def signed_in_outsider(user) -> dict:
+    """What a signed-in user who is not (yet) a member has asked, for the home page to say
+    where they stand instead of asking them to sign in: a request to join a city waiting for
+    its decision, a membership application waiting for the coordinators', or nothing yet."""
+    if not user.is_authenticated:
+        return {}
+    request = Technician.objects.filter(user_id=user.pk, approved=False).select_related("city")
+    return {
+        "pending_request": request.first(),
+        "pending_application": pending_application(user),
+    }
 
 
 def upcoming_meetings():

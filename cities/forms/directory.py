@@ -1,6 +1,7 @@
 """Forms of the city directory and of membership applications."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
@@ -15,7 +16,10 @@ from ..services.membership import (
     member_city_of,
     pending_application_of,
 )
-from ..text import fold, search_words
+from ..services.people import NAME_FIELDS, set_names
+from ..text import search_words
+from .fields import FoldedChoiceField
+from .people import add_name_fields
 
 SORT_CHOICES = [
     ("name", _("Name (A to Z)")),
@@ -40,8 +44,9 @@ class CityFilterForm(forms.Form):
     """The directory's filters (?q ?region ?province ?size ?tier) and sort order (?sort)."""
 
     q = forms.CharField(label=_("Name"), required=False, max_length=200)
-    region = forms.ChoiceField(label=_("Autonomous community"), required=False)
-    province = forms.ChoiceField(label=_("Province"), required=False)
+    # Matched folded, as the API's ?region= and ?province= are ("andalucia" is Andalucía).
+    region = FoldedChoiceField(label=_("Autonomous community"), required=False)
+    province = FoldedChoiceField(label=_("Province"), required=False)
     size = forms.ChoiceField(
         label=_("Size"), required=False, choices=[("", _("Any size")), *SizeBand.choices]
     )
@@ -95,16 +100,22 @@ class CityForm(forms.ModelForm):
 
 
 def search_municipalities(query: str, limit: int = MUNICIPALITY_MATCHES):
-    """Municipalities of the reference table whose name holds `query` (accents ignored).
+    """Municipalities of the reference table whose name holds every word of `query`, in any
+    order (accents, case and punctuation ignored: "palmas gran canaria" finds "Las Palmas de
+    Gran Canaria"), as the city and group pages search.
 
     A five-digit query also finds the municipality with that INE code. Exact names come
     first, then names that start with the query, then the rest; larger places first.
     """
-    folded = fold(query)
+    words = search_words(query)
+    folded = " ".join(words)
     if len(folded) < 2:
         return Municipality.objects.none()
+    every_word = Q()
+    for word in words:
+        every_word &= Q(search_name__contains=word)
     return (
-        Municipality.objects.filter(Q(search_name__contains=folded) | Q(ine_code=folded))
+        Municipality.objects.filter(every_word | Q(ine_code=folded))
         .annotate(
             rank=Case(
                 When(Q(search_name=folded) | Q(ine_code=folded), then=Value(0)),
@@ -174,6 +185,9 @@ class MembershipApplicationForm(forms.ModelForm):
     def __init__(self, *args, query: str = "", applicant=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.applicant = applicant
+        # The applicant becomes the city's admin: a technician known by name (set_names).
+        add_name_fields(self, applicant)
+        self.order_fields(["municipality", "first_name", "last_name"])
         self.matches = list(search_municipalities(query))
         # Only the matches are offered; any real municipality still validates.
         self.fields["municipality"].widget.choices = [
@@ -226,7 +240,12 @@ class MembershipApplicationForm(forms.ModelForm):
                 if (asked := self.join_request()) is not None:
                     self.add_error(None, asked_to_join(asked))
                     return None
+                names = {field: self.cleaned_data.get(field, "") for field in NAME_FIELDS}
+                set_names(self.applicant, **names)  # saved with the application, or not at all
                 application.save()
+        except ValidationError as error:
+            self.add_error(None, error)
+            return None
         except IntegrityError:
             # one_pending_application_per_municipality: another applicant was faster.
             self.add_error("municipality", pending_error(application.municipality))

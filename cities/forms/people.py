@@ -6,7 +6,30 @@ from django.utils.translation import gettext_lazy as _
 from ..models import City, ExpertiseArea, Language, WorkingGroup
 
 
+def add_name_fields(form: forms.BaseForm, user) -> None:
+    """The user's first and last name, prefilled; each required while the user has none.
+
+    Sign-up asks only an e-mail address, but a technician must have a name (see
+    services.people.set_names, which saves them with the request). A name left blank
+    keeps the one the user has.
+    """
+    for field, label in (("first_name", _("First name")), ("last_name", _("Last name"))):
+        current = getattr(user, field, "") or ""
+        form.fields[field] = forms.CharField(
+            label=label, max_length=150, required=not current, initial=current
+        )
+
+
 class JoinCityForm(forms.Form):
+    """A request to join a city, with the requester's name when they have none yet."""
+
+    field_order = ["first_name", "last_name", "city", "position"]
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        add_name_fields(self, user)
+        self.order_fields(self.field_order)
+
     city = forms.ModelChoiceField(
         label=_("City"),
         queryset=City.objects.order_by("search_name", "name"),

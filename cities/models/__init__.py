@@ -14,6 +14,9 @@ from .directory import (
     city_of,
     coordinators_group,
     is_coordinator,
+    place_names,
+    province_choices,
+    region_choices,
 )
 from .groups import GroupMembership, WorkingGroup, WorkPlanItem
 from .meetings import (
@@ -52,4 +55,7 @@ __all__ = [
     "city_of",
     "coordinators_group",
     "is_coordinator",
+    "place_names",
+    "province_choices",
+    "region_choices",
 ]

@@ -385,3 +385,21 @@ def city_of(user) -> City | None:
 def coordinators_group() -> Group:
     group, _created = Group.objects.get_or_create(name=COORDINATORS_GROUP)
     return group
+
+
+def place_names(field: str) -> list[str]:
+    """Every autonomous community (`field="region"`) or province (`"province"`): the fixed
+    set of the municipality table, with any other a member city holds, in folded order."""
+    if field not in ("region", "province"):
+        raise ValueError(f"not a place field: {field}")
+    names = set(Municipality.objects.values_list(field, flat=True).distinct())
+    names |= set(City.objects.values_list(field, flat=True).distinct())
+    return sorted(filter(None, names), key=fold)
+
+
+def region_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in place_names("region")]
+
+
+def province_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in place_names("province")]

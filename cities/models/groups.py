@@ -54,9 +54,20 @@ class WorkingGroup(models.Model):
 
     def clean(self):
         super().clean()
-        if self.slug in self.RESERVED_SLUGS:
+        if self._state.adding and self.slug:  # an address is chosen once (see the API)
+            self.clean_new_slug()
+
+    def clean_new_slug(self):
+        """A new group's address: lower case (/groups/NEW/ and /groups/new/ are one name to a
+        reader, and "Energia" would sit beside "energia"), and not a page of the site."""
+        if self.slug.lower() in self.RESERVED_SLUGS:
             message = _("“%(slug)s” is a page of the site, not a group's address.")
             raise ValidationError({"slug": message % {"slug": self.slug}})
+        if self.slug != self.slug.lower():
+            message = _("A group's address is in lower case: “%(slug)s”, not “%(given)s”.")
+            raise ValidationError(
+                {"slug": message % {"slug": self.slug.lower(), "given": self.slug}}
+            )
 
     def insert(self, *, slug_chosen: bool) -> None:
         """Save this new group. A slug made from its name moves on to the next free one when

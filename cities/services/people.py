@@ -20,10 +20,41 @@ def applied_for_membership(application: MembershipApplication) -> str:
     ) % {"name": application.municipality.name}
 
 
+NAME_FIELDS = ("first_name", "last_name")
+
+
+def set_names(user, first_name: str = "", last_name: str = "") -> None:
+    """Give `user` the first and last name typed (a blank one keeps the name they have) and
+    save them; raise ValidationError, naming the field, if either is still missing.
+
+    A technician, and the applicant who becomes their city's admin, must have a name: the
+    people directory, its search, the digest and the API know people by it (sign-up asks
+    only an e-mail address). Call it inside the transaction of the request it goes with.
+    """
+    names = {
+        "first_name": (first_name or "").strip() or user.first_name,
+        "last_name": (last_name or "").strip() or user.last_name,
+    }
+    missing = {
+        field: _("The network's members know each other by name: give your first and last name.")
+        for field, value in names.items()
+        if not value
+    }
+    if missing:
+        raise ValidationError(missing, code="name_missing")
+    if any(getattr(user, field) != value for field, value in names.items()):
+        for field, value in names.items():
+            setattr(user, field, value)
+        user.save(update_fields=list(NAME_FIELDS))
+
+
 @transaction.atomic
-def request_to_join(user, city: City, position: str) -> Technician:
+def request_to_join(
+    user, city: City, position: str, first_name: str = "", last_name: str = ""
+) -> Technician:
     """Ask to become a technician of `city`; the request waits for its admins or a coordinator.
 
+    The user's first and last name are saved with the request (set_names), or neither is.
     Refused while the user's membership application waits for its decision: approving it
     makes them the admin of another city.
     """
@@ -32,6 +63,7 @@ def request_to_join(user, city: City, position: str) -> Technician:
     lock_user(user)
     if (application := pending_application(user)) is not None:
         raise ValidationError(applied_for_membership(application), code="application_pending")
+    set_names(user, first_name, last_name)
     technician, created = Technician.objects.get_or_create(
         user=user,
         defaults={"city": city, "position": position, "approved": False},

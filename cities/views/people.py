@@ -35,7 +35,7 @@ def technician_request(request):
         return pending_request(request, own)
     if not can_request_to_join(request.user):
         raise PermissionDenied(refusal_to_join(request.user, own))
-    form = JoinCityForm(request.POST or None)
+    form = JoinCityForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             technician = people.request_to_join(request.user, **form.cleaned_data)

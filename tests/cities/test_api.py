@@ -106,6 +106,23 @@ def test_city_admin_patches_own_city_but_not_its_tier(cast):
     assert cast.owner_city.tier == "full"
 
 
+def test_a_city_admin_may_send_back_the_unchanged_tier(cast):
+    """Regression: a client saving what it read (tier included) got 403 from a city admin."""
+    Technician.objects.filter(user=cast.owner).update(role=Technician.Role.CITY_ADMIN)
+    client = cast.api_client("owner")
+    url = f"/api/v1/cities/{cast.owner_city.slug}/"
+    read = client.get(url).json()
+    body = {**read, "description": "Ciudad nazarí."}
+    response = client.patch(url, body, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["tier"], response.json()["description"]) == ("full", "Ciudad nazarí.")
+    changed = client.patch(url, {**body, "tier": "associate"}, format="json")
+    assert changed.status_code == 403
+    assert "Only the network coordinators change" in changed.json()["detail"]
+    cast.owner_city.refresh_from_db()
+    assert cast.owner_city.tier == "full"
+
+
 @pytest.mark.parametrize("body", ["5", "null", '"tier"', '["tier"]'])
 @pytest.mark.parametrize(
     ("method", "path"),
@@ -169,6 +186,45 @@ def test_cities_filter_by_region_province_size_band_and_tier(cast):
     assert slugs(size_band="town") == {"alpedrete"}
     assert slugs(tier="associate") == {"alpedrete"}
     assert client.get("/api/v1/cities/", {"size_band": "huge"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("params", "slugs"),
+    [
+        ({"region": "Andalucia"}, {"granada", "mostoles", "malaga"}),  # the cast's: Andalucía
+        ({"region": "ANDALUCÍA"}, {"granada", "mostoles", "malaga"}),
+        ({"province": "malaga"}, {"malaga"}),
+        ({"province": "alicante"}, {"elche"}),  # either part of "Alacant/Alicante"
+        ({"region": "comunitat valenciana", "province": "Alacant/Alicante"}, {"elche"}),
+        ({"region": "Aragon"}, set()),  # a real community with no member city yet
+    ],
+)
+def test_cities_filter_by_region_and_province_ignoring_accents_and_case(cast, params, slugs):
+    """Regression: ?region=Andalucia and ?province=malaga found nothing (exact accents only)."""
+    CityFactory(name="Málaga", slug="malaga", region="Andalucía", province="Málaga")
+    CityFactory(
+        name="Elche", slug="elche", region="Comunitat Valenciana", province="Alacant/Alicante"
+    )
+    response = APIClient().get("/api/v1/cities/", params)
+    assert response.status_code == 200, response.content
+    assert {c["slug"] for c in response.json()["results"]} == slugs
+
+
+def test_an_unknown_region_is_a_400_that_lists_the_communities(cast):
+    """Regression: ?region=nope was a 200 with no results, which reads as an answer."""
+    response = APIClient().get("/api/v1/cities/", {"region": "nope"})
+    assert response.status_code == 400
+    [message] = response.json()["region"]
+    assert message.startswith("“nope” is not a value of ?region=. Use one of: Andalucía, Aragón,")
+    assert "Comunidad de Madrid" in message and "País Vasco" in message
+
+
+def test_an_unknown_province_is_a_400_that_names_the_parameter(cast):
+    response = APIClient().get("/api/v1/cities/", {"province": "Narnia"})
+    assert response.status_code == 400
+    [message] = response.json()["province"]
+    assert message.startswith("“Narnia” is not a value of ?province= (the names of the table")
+    assert "Zaragoza" not in message  # 52 provinces: too many to list
 
 
 def test_city_list_is_paginated(cast):
@@ -416,6 +472,33 @@ def test_a_group_cannot_take_the_address_of_the_new_group_page(cast):
     assert response.status_code == 400
     assert "page of the site" in response.json()["slug"][0]
     assert not WorkingGroup.objects.filter(slug="new").exists()
+
+
+@pytest.mark.parametrize(
+    ("slug", "error"),
+    [
+        ("NEW", "page of the site"),
+        ("New", "page of the site"),
+        ("Energia-Clima", "in lower case: “energia-clima”, not “Energia-Clima”"),
+    ],
+)
+def test_a_group_address_is_lower_case(cast, slug, error):
+    """Regression: "NEW" was accepted and the group lived at /groups/NEW/."""
+    body = {**GROUP_BODY, "slug": slug}
+    response = cast.api_client("coordinator").post("/api/v1/working-groups/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert error in response.json()["slug"][0]
+    assert not WorkingGroup.objects.exists()
+
+
+def test_a_group_made_with_an_upper_case_address_before_the_rule_can_still_be_edited(cast):
+    """Its calendar links use the old address, so it keeps it; other changes still save."""
+    legacy = WorkingGroupFactory(slug="Movilidad", chair_city=cast.owner_city)
+    url = f"/api/v1/working-groups/{legacy.slug}/"
+    response = cast.api_client("coordinator").patch(url, {"active": False}, format="json")
+    assert response.status_code == 200, response.content
+    legacy.refresh_from_db()
+    assert (legacy.slug, legacy.is_active) == ("Movilidad", False)
 
 
 def test_a_group_keeps_its_slug(cast, group):
@@ -976,6 +1059,8 @@ def test_meetings_filter_by_group_kind_status_and_dates(cast, meeting):
         ("/api/v1/working-groups/", "area", "knitting"),
         ("/api/v1/cities/", "size_band", "huge"),
         ("/api/v1/cities/", "tier", "gold"),
+        ("/api/v1/cities/", "region", "nope"),
+        ("/api/v1/cities/", "province", "nope"),
         ("/api/v1/technicians/", "city", "atlantis"),
         ("/api/v1/technicians/", "group", "no-such-group"),
         ("/api/v1/technicians/", "language", "xx"),

@@ -275,6 +275,18 @@ def test_filters_by_region_province_size_and_tier(cast):
     assert city_names(client.get(url, both)) == ["Getxo"]
 
 
+def test_region_and_province_filters_ignore_accents_and_case_as_the_api_does(cast):
+    """Regression: the API's ?region=andalucia found nothing; the pages and the API agree."""
+    CityFactory(name="Bilbao", region="País Vasco", province="Bizkaia")
+    CityFactory(name="Vitoria-Gasteiz", region="País Vasco", province="Araba/Álava")
+    client = cast.client("anonymous")
+    url = reverse("cities:city-list")
+    assert city_names(client.get(url, {"region": "pais vasco"})) == ["Bilbao", "Vitoria-Gasteiz"]
+    assert city_names(client.get(url, {"province": "ALAVA"})) == ["Vitoria-Gasteiz"]
+    response = client.get(url, {"region": "pais vasco"})
+    assert response.context["form"].cleaned_data["region"] == "País Vasco"  # the select shows it
+
+
 def test_a_bad_filter_value_is_named_and_ignored(cast):
     response = cast.client("anonymous").get(reverse("cities:city-list"), {"size": "huge"})
     assert "huge" in str(response.context["form"].errors["size"])

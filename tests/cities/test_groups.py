@@ -657,6 +657,22 @@ def test_a_group_never_takes_the_new_groups_path(cast):
     assert cast.client("anonymous").get(detail_url(group)).status_code == 200
 
 
+def test_group_addresses_are_lower_case_on_the_pages_as_in_the_api(cast):
+    """The pages make the address from the name; the model refuses upper case and any case
+    of a page's path, whoever saves the group (the API, the admin)."""
+    from django.core.exceptions import ValidationError
+
+    create_group(cast, "ENERGÍA Urbana")
+    assert WorkingGroup.objects.get().slug == "energia-urbana"
+    for slug, error in (("NEW", "page of the site"), ("Energia", "in lower case")):
+        group = WorkingGroup(
+            name="E", slug=slug, area="data", remit="R", chair_city=cast.owner_city
+        )
+        with pytest.raises(ValidationError) as refused:
+            group.full_clean()
+        assert error in refused.value.message_dict["slug"][0]
+
+
 def test_a_group_needs_its_fields(cast):
     response = cast.client("coordinator").post(reverse("cities:group-create"), {})
     assert set(response.context["form"].errors) == {"name", "area", "remit", "chair_city"}

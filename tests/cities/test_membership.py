@@ -16,6 +16,7 @@ from cities.models import (
     SizeBand,
     Technician,
 )
+from cities.services.membership import approve_application
 from tests.factories import CityFactory, TechnicianFactory, UserFactory
 
 CAST = ["coordinator", "owner", "other", "anonymous"]
@@ -186,6 +187,25 @@ def test_municipality_search_ignores_hyphens(applicant, municipalities, query, i
     assert [m.ine_code for m in response.context["form"].matches] == [ine_code]
 
 
+@pytest.mark.parametrize(
+    ("query", "ine_code"),
+    [
+        ("Alcala Henares", "28005"),
+        ("san sebastian reyes", "28134"),
+        ("palmas gran canaria", "35016"),
+        ("reyes de los sebastián san", "28134"),
+    ],
+)
+def test_municipality_search_finds_every_word_in_any_order(
+    applicant, municipalities, query, ine_code
+):
+    """Regression: only a continuous piece of the name was found ("Alcala Henares": nothing)."""
+    response = signed_in(applicant).get(
+        reverse("cities:membership-apply"), {"municipality_q": query}
+    )
+    assert [m.ine_code for m in response.context["form"].matches] == [ine_code]
+
+
 def test_municipality_search_puts_exact_names_first_and_finds_ine_codes(applicant, municipalities):
     client = signed_in(applicant)
     url = reverse("cities:membership-apply")
@@ -218,6 +238,55 @@ def test_applying_stores_a_pending_application_with_the_tier_by_size(applicant, 
         Status.PENDING,
     )
     assert application.tier == MembershipTier.ASSOCIATE
+
+
+def test_an_applicant_without_a_name_gives_it_with_the_application(cast, municipalities):
+    """Regression: an applicant with no name became a city admin listed by e-mail address."""
+    user = verified_user(first_name="", last_name="")
+    client = signed_in(user)
+    form = client.get(reverse("cities:membership-apply"), {"municipality_q": "alcala"})
+    fields = form.context["form"].fields
+    assert list(fields)[:3] == ["municipality", "first_name", "last_name"]
+    assert fields["first_name"].required and fields["last_name"].required
+    refused = apply(client)
+    assert set(refused.context["form"].errors) == {"first_name", "last_name"}
+    assert not MembershipApplication.objects.exists()
+    assert apply(client, first_name="Lucía", last_name="Gómez").status_code == 302
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name) == ("Lucía", "Gómez")
+    approve_application(MembershipApplication.objects.get().pk, by=cast.coordinator)
+    assert "lucia gomez" in Technician.objects.get(user=user).search_text
+
+
+def test_the_application_form_starts_from_the_applicants_name(applicant, municipalities):
+    page = signed_in(applicant).get(reverse("cities:membership-apply"), {"municipality_q": "x y"})
+    form = page.context["form"]
+    assert (form["first_name"].value(), form["last_name"].value()) == ("Lucía", "Gómez")
+    assert not form.fields["last_name"].required  # left blank, the name stays
+    assert apply(signed_in(applicant)).status_code == 302
+    applicant.refresh_from_db()
+    assert (applicant.first_name, applicant.last_name) == ("Lucía", "Gómez")
+
+
+def test_an_application_refused_at_saving_saves_no_name(cast, municipalities):
+    """The names go with the application: a request to join a city sent meanwhile refuses
+    it under the user's lock, and the names are not saved either."""
+    from cities.forms.directory import MembershipApplicationForm
+
+    user = verified_user(first_name="", last_name="")
+    data = {
+        "municipality": ALCALA,
+        "applicant_position": "Jefa",
+        "motivation": "Datos.",
+        "first_name": "Lucía",
+        "last_name": "Gómez",
+    }
+    form = MembershipApplicationForm(data, query="alcala", applicant=user)
+    assert form.is_valid()
+    Technician.objects.create(user=user, city=cast.owner_city, position="Técnica")
+    assert form.save() is None
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name) == ("", "")
 
 
 def test_a_member_municipality_is_refused_by_name(applicant, municipalities):

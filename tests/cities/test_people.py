@@ -2,6 +2,7 @@
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -133,6 +134,100 @@ def test_a_verified_user_asks_to_join_a_city(cast, applicant):
     assert city_of(applicant) is None  # not before it is approved
 
 
+def nameless_user(email: str = "ane@example.org"):
+    """A verified account as sign-up leaves it: an e-mail address and no name."""
+    user = UserFactory(email=email, first_name="", last_name="")
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def test_a_user_without_a_name_gives_it_with_the_request_to_join(cast):
+    """Regression: a technician approved without a name was listed under their address,
+    not found by their name, and the API gave "name": ""."""
+    user = nameless_user()
+    client = client_for(user)
+    form = client.get(reverse("cities:technician-request")).context["form"]
+    assert list(form.fields)[:2] == ["first_name", "last_name"]
+    assert form.fields["first_name"].required and form.fields["last_name"].required
+    data = {"city": cast.owner_city.pk, "position": "Técnica de datos"}
+    refused = client.post(reverse("cities:technician-request"), data)
+    assert set(refused.context["form"].errors) == {"first_name", "last_name"}
+    assert not Technician.objects.filter(user=user).exists()
+    named = {**data, "first_name": " Ane ", "last_name": "Zubiri Etxeberria"}
+    assert client.post(reverse("cities:technician-request"), named).status_code == 302
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name) == ("Ane", "Zubiri Etxeberria")
+    assert "ane zubiri etxeberria" in Technician.objects.get(user=user).search_text
+
+
+def test_a_request_keeps_or_changes_the_name_the_user_has(cast, applicant):
+    client = client_for(applicant)
+    form = client.get(reverse("cities:technician-request")).context["form"]
+    assert (form["first_name"].value(), form["last_name"].value()) == ("Ana", "Gómez")
+    assert not form.fields["first_name"].required  # left blank, the name stays
+    data = {"city": cast.owner_city.pk, "position": "Jefa", "last_name": "Gómez Ruiz"}
+    assert client.post(reverse("cities:technician-request"), data).status_code == 302
+    applicant.refresh_from_db()
+    assert (applicant.first_name, applicant.last_name) == ("Ana", "Gómez Ruiz")
+
+
+def test_a_refused_request_saves_no_name(cast, municipalities):
+    """The names go with the request: refused, neither is saved."""
+    from cities.models import MembershipApplication
+    from cities.services.people import request_to_join
+
+    user = nameless_user()
+    MembershipApplication.objects.create(
+        municipality=municipalities.get(pk="28005"), applicant=user, applicant_position="Jefa"
+    )
+    with pytest.raises(ValidationError):
+        request_to_join(user, cast.owner_city, "Técnica", first_name="Ane", last_name="Zubiri")
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name) == ("", "")
+
+
+def test_the_service_refuses_a_request_without_a_name(cast):
+    from cities.services.people import request_to_join
+
+    user = nameless_user()
+    with pytest.raises(ValidationError) as refused:
+        request_to_join(user, cast.owner_city, "Técnica", first_name="Ane")
+    assert set(refused.value.message_dict) == {"last_name"}
+    assert not Technician.objects.filter(user=user).exists()
+    user.refresh_from_db()
+    assert user.first_name == ""
+
+
+def test_once_approved_the_named_technician_is_found_in_the_directory_api_and_digest(cast):
+    from django.core import mail
+    from rest_framework.test import APIClient
+
+    from cities import tasks
+    from cities.services.people import decide_request
+
+    user = nameless_user()
+    client_for(user).post(
+        reverse("cities:technician-request"),
+        {
+            "city": cast.owner_city.pk,
+            "position": "Técnica",
+            "first_name": "Ane",
+            "last_name": "Zubiri",
+        },
+    )
+    decide_request(Technician.objects.get(user=user), cast.coordinator, approve=True)
+    directory = cast.client("owner").get(reverse("cities:technician-list"), {"q": "zubiri"})
+    assert [t.user for t in directory.context["page"]] == [user]
+    assert "Ane Zubiri" in directory.content.decode()
+    api = APIClient()
+    api.force_authenticate(cast.owner)
+    [row] = api.get("/api/v1/technicians/", {"search": "zubiri"}).json()["results"]
+    assert row["name"] == "Ane Zubiri"
+    tasks.send_weekly_digest()
+    [digest] = [m for m in mail.outbox if m.to == [cast.owner.email]]
+    assert "Ane Zubiri" in digest.body
+
+
 def test_a_pending_request_shows_its_state_and_a_second_one_is_not_sent(cast, pending, applicant):
     client = client_for(applicant)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -147,6 +242,26 @@ def test_a_pending_request_shows_its_state_and_a_second_one_is_not_sent(cast, pe
         "Your request to join Granada is already pending; it was not sent again."
     ]
     assert Technician.objects.get(user=applicant).city == cast.owner_city
+
+
+@pytest.mark.parametrize(
+    ("language", "date"),
+    [("en", "Dec. 4, 2026, 6:10 p.m.,"), ("es", "4 de diciembre de 2026 a las 18:10,")],
+)
+def test_the_pending_requests_date_is_followed_by_no_second_full_stop(
+    cast, pending, applicant, language, date
+):
+    """Regression: the English page read "on Dec. 4, 2026, 6:10 p.m.. Its admins"."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    pending.requested_at = datetime(2026, 12, 4, 18, 10, tzinfo=ZoneInfo("Europe/Madrid"))
+    pending.save()
+    client = client_for(applicant)
+    page = client.get(reverse("cities:technician-request"), headers={"accept-language": language})
+    text = page.content.decode()
+    assert ".." not in text.replace("...", "")
+    assert date in text  # a comma after the date: the sentence goes on
 
 
 def test_an_unverified_user_cannot_ask_to_join(cast):

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,6 +18,7 @@ from tests.factories import (
     CityFactory,
     MeetingFactory,
     TechnicianFactory,
+    UserFactory,
     WorkingGroupFactory,
     join_group,
 )
@@ -45,6 +47,49 @@ def test_everyone_sees_the_network_and_only_members_its_meetings(client, cast, w
     assert ("Reunión de movilidad" in page) is sees_meetings
     assert (f'href="/meetings/{meeting.pk}/"' in page) is sees_meetings
     assert (f'href="{reverse("account_login")}?next=/"' in page) is not sees_meetings
+
+
+def home_in_english(user):
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(user)
+    return client.get(reverse("home")).content.decode()
+
+
+def test_a_signed_in_non_member_is_told_how_to_join_not_asked_to_sign_in(cast):
+    """Regression: a signed-in newcomer read "Sign in to see them." about the meetings."""
+    MeetingFactory(title="Reunión de movilidad")
+    page = home_in_english(UserFactory())
+    assert "Reunión de movilidad" not in page
+    assert "Sign in to see them" not in page
+    assert f'href="{reverse("account_login")}' not in page
+    assert "The network's meetings are for its members." in page
+    assert f'<a href="{reverse("cities:technician-request")}">Ask to join your city' in page
+    assert f'<a href="{reverse("cities:membership-apply")}">' in page
+
+
+def test_a_user_waiting_for_their_request_to_join_is_shown_it(cast, unapproved_technician):
+    page = home_in_english(unapproved_technician)
+    assert "Sign in to see them" not in page
+    assert (
+        f'<a href="{reverse("cities:technician-request")}">Your request to join Granada is '
+        "waiting for its decision.</a>"
+    ) in page
+    assert reverse("cities:membership-apply") not in page
+
+
+def test_an_applicant_waiting_for_the_decision_is_shown_their_application(cast, municipalities):
+    from cities.models import MembershipApplication
+
+    user = UserFactory()
+    MembershipApplication.objects.create(
+        municipality=municipalities.get(pk="28005"), applicant=user, applicant_position="Jefa"
+    )
+    page = home_in_english(user)
+    assert "Sign in to see them" not in page
+    assert (
+        f'<a href="{reverse("cities:membership-mine")}">Your application for Alcalá de Henares '
+        "is waiting for the coordinators' decision.</a>"
+    ) in page
 
 
 def test_the_figures_count_cities_approved_technicians_and_active_groups(client, cast):

@@ -80,8 +80,15 @@ def test_an_applicant_waiting_for_a_decision_is_offered_only_their_applications(
     assert menu_links(client, user) == expected(EVERYONE, SIGNED_IN, ["cities:membership-mine"])
 
 
-def test_pending_technician_sees_no_member_pages(client, unapproved_technician):
-    assert menu_links(client, unapproved_technician) == expected(EVERYONE, SIGNED_IN)
+def test_pending_technician_sees_no_member_pages_but_the_page_of_their_request(
+    client, unapproved_technician
+):
+    """Regression: while the request waited, no link led back to the page showing it."""
+    assert menu_links(client, unapproved_technician) == expected(
+        EVERYONE, SIGNED_IN, ["cities:technician-request"]
+    )
+    html = client.get(reverse("cities:city-list"), headers={"accept-language": "en"})
+    assert "My request to join a city" in html.content.decode()
 
 
 def verified_newcomer():
