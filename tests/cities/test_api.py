@@ -1,5 +1,6 @@
 """The network's API (/api/v1/): permissions for the whole cast, filters, search, tokens."""
 
+import re
 from datetime import date, timedelta
 from unittest import mock
 
@@ -1231,6 +1232,14 @@ def test_regenerating_replaces_the_token(cast):
     old = APIClient()
     old.credentials(HTTP_AUTHORIZATION=f"Token {first}")
     assert old.get("/api/v1/technicians/").status_code == 401
+
+
+def test_token_page_date_ends_no_sentence_with_two_full_stops(cast):
+    """English times end in "a.m."/"p.m.": "Created on Dec. 4, 2026, 6:10 p.m.." read badly."""
+    Token.objects.create(user=cast.owner)
+    page = cast.client("owner").get(reverse("api-token")).content.decode()
+    assert "Created on " in page
+    assert not re.search(r"[ap]\.m\.\.", page)
 
 
 def test_token_page_get_changes_nothing(cast):
