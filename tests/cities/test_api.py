@@ -213,7 +213,7 @@ def test_cities_filter_by_region_and_province_ignoring_accents_and_case(cast, pa
 
 def test_an_unknown_region_is_a_400_that_lists_the_communities(cast):
     """Regression: ?region=nope was a 200 with no results, which reads as an answer."""
-    response = APIClient().get("/api/v1/cities/", {"region": "nope"})
+    response = cast.api_client("anonymous").get("/api/v1/cities/", {"region": "nope"})
     assert response.status_code == 400
     [message] = response.json()["region"]
     assert message.startswith("“nope” is not a value of ?region=. Use one of: Andalucía, Aragón,")
@@ -221,7 +221,7 @@ def test_an_unknown_region_is_a_400_that_lists_the_communities(cast):
 
 
 def test_an_unknown_province_is_a_400_that_names_the_parameter(cast):
-    response = APIClient().get("/api/v1/cities/", {"province": "Narnia"})
+    response = cast.api_client("anonymous").get("/api/v1/cities/", {"province": "Narnia"})
     assert response.status_code == 400
     [message] = response.json()["province"]
     assert message.startswith("“Narnia” is not a value of ?province= (the names of the table")
