@@ -29,6 +29,7 @@ from .meetings import (
     MeetingSlot,
     SlotAvailability,
 )
+from .submissions import FormSubmission
 
 __all__ = [
     "COORDINATORS_GROUP",
@@ -38,6 +39,7 @@ __all__ = [
     "CalendarFeedToken",
     "City",
     "ExpertiseArea",
+    "FormSubmission",
     "GroupMembership",
     "Language",
     "Meeting",
