@@ -142,8 +142,11 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
             {"starts_at": _("An upcoming meeting cannot be moved into the past.")}
         )
     if is_moved_out_of_the_past(before["ends_at"], meeting.ends_at):
+        field = "starts_at" if meeting.starts_at != before["starts_at"] else "ends_at"
+        raise ValidationError({field: _("A meeting already held cannot be moved into the future.")})
+    if is_started_and_moved_later(before["starts_at"], meeting.starts_at):
         raise ValidationError(
-            {"starts_at": _("A meeting already held cannot be moved into the future.")}
+            {"starts_at": _("A meeting that has started cannot be moved into the future.")}
         )
     if meeting.status == Meeting.Status.SCHEDULED and not (meeting.starts_at and meeting.ends_at):
         raise ValidationError({"starts_at": _("A scheduled meeting needs its start and end.")})
@@ -167,6 +170,13 @@ def is_moved_into_the_past(old_start: datetime | None, new_start: datetime | Non
     corrected, and keeps its past date)."""
     now = timezone.now()
     return bool(old_start and new_start) and old_start > now and new_start < now
+
+
+def is_started_and_moved_later(old_start: datetime | None, new_start: datetime | None) -> bool:
+    """A meeting under way (or held) given a start still to come: its attendance and minutes
+    would sit on a meeting that has not happened. Its end may still move (running late)."""
+    now = timezone.now()
+    return bool(old_start and new_start) and old_start <= now and new_start > now
 
 
 def is_moved_out_of_the_past(old_end: datetime | None, new_end: datetime | None) -> bool:

@@ -531,8 +531,31 @@ def test_a_meeting_already_held_cannot_be_stretched_into_the_future(past_meeting
     with pytest.raises(ValidationError) as refused:
         workflow.update_meeting(past_meeting, ends_at=later)
     assert refused.value.message_dict == {
-        "starts_at": ["A meeting already held cannot be moved into the future."]
+        "ends_at": ["A meeting already held cannot be moved into the future."]
     }
+
+
+def test_a_meeting_under_way_cannot_be_moved_into_the_future(cast, meeting, notices):
+    """Regression: a meeting in progress, with attendance recorded, moved to later in the
+    month kept its attendance and minutes and reopened RSVPs."""
+    started = timezone.now() - timedelta(minutes=30)
+    Meeting.objects.filter(pk=meeting.pk).update(
+        starts_at=started, ends_at=started + timedelta(hours=2)
+    )
+    meeting.refresh_from_db()
+    later = timezone.now() + timedelta(days=10)
+    response = cast.api_client("coordinator").patch(
+        f"/api/v1/meetings/{meeting.pk}/",
+        {"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "starts_at": ["A meeting that has started cannot be moved into the future."]
+    }
+    # Running late: its end may still move.
+    workflow.update_meeting(meeting, ends_at=started + timedelta(hours=3))
+    assert Meeting.objects.get().ends_at == started + timedelta(hours=3)
 
 
 def test_an_upcoming_meeting_moved_later_tells_the_invitees(
