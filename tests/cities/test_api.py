@@ -1302,3 +1302,13 @@ def test_drf_messages_missing_from_its_spanish_catalogue_are_translated(cast):
     response = client.post("/api/v1/meetings/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["title"] == ["No se admiten caracteres sustitutos (surrogates): U+D800."]
+
+
+def test_a_body_nested_too_deeply_is_a_400_not_a_500(cast):
+    """Regression: 5,000 nested lists raised RecursionError in the JSON parser (a 500)."""
+    Technician.objects.filter(user=cast.owner).update(role=Technician.Role.CITY_ADMIN)
+    client = cast.api_client("owner")
+    body = "[" * 5000 + "]" * 5000
+    response = client.patch("/api/v1/cities/granada/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request body is nested too deeply."}
