@@ -13,14 +13,16 @@ from .models import (
     Technician,
     WorkingGroup,
     WorkPlanItem,
-    city_of,
     is_coordinator,
 )
 
 
 def is_member(user) -> bool:
-    """A signed-in approved technician of a member city, or a coordinator."""
-    return is_coordinator(user) or city_of(user) is not None
+    """A signed-in approved technician of a member city, or a coordinator.
+
+    Without loading the city (city_of would): the menu asks this on every page.
+    """
+    return is_coordinator(user) or approved_technician(user) is not None
 
 
 def can_use_api_token(user) -> bool:

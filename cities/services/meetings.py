@@ -50,10 +50,7 @@ def create_meeting(*, created_by, slots: list[Slot] | None = None, **fields) -> 
 
     With `slots`, the meeting is scheduling and has no time until a slot is confirmed.
     """
-    for name in ("starts_at", "ends_at"):
-        if name in fields:
-            fields[name] = in_utc(fields[name])
-    meeting = Meeting(created_by=created_by, **fields)
+    meeting = Meeting(created_by=created_by, **as_instants(fields))
     check_cancellation_reason(meeting, None, meeting.cancellation_reason)
     if slots:
         if meeting.starts_at or meeting.ends_at:
@@ -130,24 +127,14 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
                         )
                     }
                 )
-    for name in ("starts_at", "ends_at"):
-        if name in changes:
-            # As instants, so that the same time given on Madrid time is no move.
-            changes[name] = in_utc(changes[name])
+    # As instants, so that the same time given on Madrid time is no move.
+    changes = as_instants(changes)
     before = {name: getattr(meeting, name) for name in CALENDAR_FIELDS}
     for name, value in changes.items():
         setattr(meeting, name, value)
-    if is_moved_into_the_past(before["starts_at"], meeting.starts_at):
-        raise ValidationError(
-            {"starts_at": _("An upcoming meeting cannot be moved into the past.")}
-        )
-    if is_moved_out_of_the_past(before["ends_at"], meeting.ends_at):
-        field = "starts_at" if meeting.starts_at != before["starts_at"] else "ends_at"
-        raise ValidationError({field: _("A meeting already held cannot be moved into the future.")})
-    if is_started_and_moved_later(before["starts_at"], meeting.starts_at):
-        raise ValidationError(
-            {"starts_at": _("A meeting that has started cannot be moved into the future.")}
-        )
+    now = timezone.now()
+    if errors := move_errors(before["starts_at"], before["ends_at"], meeting, now):
+        raise ValidationError(errors)
     if meeting.status == Meeting.Status.SCHEDULED and not (meeting.starts_at and meeting.ends_at):
         raise ValidationError({"starts_at": _("A scheduled meeting needs its start and end.")})
     meeting.full_clean(exclude=["created_by"])
@@ -158,33 +145,38 @@ def update_meeting(meeting: Meeting, **changes) -> Meeting:
     # While the date is still being chosen, the "confirmed" notice carries the new details.
     # Correcting the record of a meeting already held (it was and stays past) tells nobody,
     # just as recording it after the fact invited nobody.
-    ends = [end for end in (before["ends_at"], meeting.ends_at) if end]
-    held = len(ends) == 2 and max(ends) < timezone.now()
+    held = (
+        bool(before["ends_at"] and meeting.ends_at)
+        and max(before["ends_at"], meeting.ends_at) < now
+    )
     if moved and meeting.status == Meeting.Status.SCHEDULED and not held:
         meeting_event(meeting, "changed")
     return meeting
 
 
-def is_moved_into_the_past(old_start: datetime | None, new_start: datetime | None) -> bool:
-    """An upcoming meeting given a start that has gone by (a meeting already held may be
-    corrected, and keeps its past date)."""
-    now = timezone.now()
-    return bool(old_start and new_start) and old_start > now and new_start < now
+def as_instants(fields: dict) -> dict:
+    """`fields` with its start and end (if any) in UTC (see models.meetings.in_utc)."""
+    times = {name: in_utc(fields[name]) for name in ("starts_at", "ends_at") if name in fields}
+    return {**fields, **times}
 
 
-def is_started_and_moved_later(old_start: datetime | None, new_start: datetime | None) -> bool:
-    """A meeting under way (or held) given a start still to come: its attendance and minutes
-    would sit on a meeting that has not happened. Its end may still move (running late)."""
-    now = timezone.now()
-    return bool(old_start and new_start) and old_start <= now and new_start > now
+def move_errors(old_start, old_end, meeting: Meeting, now: datetime) -> dict[str, str]:
+    """What is wrong with the meeting's new time, by field: a meeting stays on its side of now.
 
-
-def is_moved_out_of_the_past(old_end: datetime | None, new_end: datetime | None) -> bool:
-    """A meeting already held (it has ended) given an end still to come: its minutes,
-    attendance and answers belong to when it was held, and its invitees were told nothing
-    since. Its time may still be corrected within the past."""
-    now = timezone.now()
-    return bool(old_end and new_end) and old_end < now and new_end > now
+    An upcoming meeting cannot be given a start that has gone by; a meeting under way or held
+    cannot be given a start still to come (its attendance and minutes would sit on a meeting
+    that has not happened), nor can a held one end in the future. A meeting under way may end
+    later (it runs late), and a held one may be corrected within the past.
+    """
+    new_start, new_end = meeting.starts_at, meeting.ends_at
+    if old_start and new_start and old_start > now > new_start:
+        return {"starts_at": _("An upcoming meeting cannot be moved into the past.")}
+    if old_end and new_end and old_end < now < new_end:
+        field = "starts_at" if new_start != old_start else "ends_at"
+        return {field: _("A meeting already held cannot be moved into the future.")}
+    if old_start and new_start and old_start <= now < new_start:
+        return {"starts_at": _("A meeting that has started cannot be moved into the future.")}
+    return {}
 
 
 def audience_errors(meeting: Meeting, changes: dict) -> dict[str, str]:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from .. import notifications
 from ..models import City, ExpertiseArea, MembershipApplication, Technician, TechnicianArea
+from ..permissions import pending_application
 from ..text import fold
 from .membership import lock_user
 
@@ -58,8 +59,6 @@ def request_to_join(
     Refused while the user's membership application waits for its decision: approving it
     makes them the admin of another city.
     """
-    from ..permissions import pending_application
-
     lock_user(user)
     if (application := pending_application(user)) is not None:
         raise ValidationError(applied_for_membership(application), code="application_pending")
